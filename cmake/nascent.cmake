@@ -1,0 +1,36 @@
+# Build helpers shared by src/, tests/ and bench/.
+
+# Sources that never include torch skip the precompiled header: loading the 500 MB PCH costs
+# more than such a file takes to compile. A source opts in simply by including a torch header.
+function(nascent_skip_pch_without_torch)
+  foreach(src ${ARGN})
+    file(READ ${src} text)
+    if(NOT text MATCHES "#include <(torch|ATen|c10)/" AND NOT text MATCHES "#include \"nascent/[a-z_]+/[a-z_]+_torch\\.h\"")
+      set_source_files_properties(${src} PROPERTIES SKIP_PRECOMPILE_HEADERS ON)
+    endif()
+  endforeach()
+endfunction()
+
+# nascent_add_test(NAME name SOURCES a.cpp b.cpp LABELS unit|slow [TIMEOUT s] [SERIAL])
+# One GoogleTest executable; every test in it is registered with ctest under the given label.
+# SERIAL tests run alone (they start nascent processes that use every core).
+function(nascent_add_test)
+  cmake_parse_arguments(T "SERIAL" "NAME;TIMEOUT" "SOURCES;LABELS" ${ARGN})
+  set(serial OFF)
+  if(T_SERIAL)
+    set(serial ON)
+  endif()
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 600)
+  endif()
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_link_libraries(${T_NAME} PRIVATE nascent GTest::gtest GTest::gtest_main)
+  target_include_directories(${T_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+  target_compile_definitions(${T_NAME} PRIVATE NASCENT_BINARY="$<TARGET_FILE:nascent_cli>")
+  add_dependencies(${T_NAME} nascent_cli)
+  target_precompile_headers(${T_NAME} REUSE_FROM nascent)
+  nascent_skip_pch_without_torch(${T_SOURCES})
+  gtest_discover_tests(${T_NAME} DISCOVERY_MODE PRE_TEST
+                       PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT} RUN_SERIAL ${serial}
+                       WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+endfunction()

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs every Debian package nascent needs to build, test and run. Idempotent: packages that
+# are already installed are skipped, and apt-get is not called at all when nothing is missing.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  g++ cmake ninja-build pkg-config
+  # libraries
+  libtorch-dev            # LibTorch 1.13 (CPU): tensors, autograd, nn
+  libsqlite3-dev          # the experiment store
+  nlohmann-json3-dev      # JSON
+  libyaml-cpp-dev         # YAML configs
+  libcli11-dev            # command-line parsing
+  libspdlog-dev libfmt-dev  # logging and formatting
+  zlib1g-dev              # gzip IDX files
+  libgtest-dev            # tests
+  libbenchmark-dev        # benchmarks
+  # data
+  dataset-fashion-mnist   # Fashion-MNIST IDX files under /usr/share/datasets/fashion-mnist
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  [[ "$p" == \#* ]] && continue
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"

@@ -1,0 +1,73 @@
+// The nascent command line: one function per subcommand, each given its parsed flags. Flags and
+// output files are the contract of DESIGN.md.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nascent/core/arch.h"
+#include "nascent/space/space.h"
+
+namespace nascent::cli {
+
+struct SearchFlags {
+  std::string config;
+  std::string out;
+  bool resume = false;
+  std::optional<int64_t> seed;
+  std::string strategy;
+  std::optional<int64_t> max_trials;
+  std::optional<double> time_budget;
+  std::vector<std::string> sets;
+  bool quiet = false;
+};
+int run_search(const SearchFlags& f);
+
+struct TrainFlags {
+  std::string arch;
+  std::string config;
+  std::optional<double> epochs;
+  std::string out;
+  std::optional<int64_t> seed;
+  std::vector<std::string> sets;
+};
+int run_train(const TrainFlags& f);
+
+struct SpacesFlags {
+  std::string space;
+  int64_t sample = 0;
+  int64_t seed = 0;
+  std::string config;
+};
+int run_spaces(const SpacesFlags& f);
+
+struct ProfileFlags {
+  std::string arch;
+  std::string input_shape;  // "1,1,28,28"
+  int64_t classes = 10;
+  int64_t runs = 30;
+  int64_t threads = 1;
+  std::string config;
+};
+int run_profile(const ProfileFlags& f);
+
+// The config file (YAML or JSON) with --set overrides applied; an empty path gives {}.
+nlohmann::json load_config(const std::string& path, const std::vector<std::string>& sets);
+struct ArchFile {
+  std::unique_ptr<space::SearchSpace> space;
+  Arch arch;
+  nlohmann::json space_options;
+};
+
+// An architecture file with the space it belongs to, rebuilt from the file's space_options
+// (or, without them, from the config's space.<name> section).
+ArchFile load_arch_file(const std::string& path, const nlohmann::json& config, const std::string& config_path);
+
+// Reads an architecture file: {"space", "choices"[, "space_options"]}.
+nlohmann::json read_json_file(const std::string& path);
+
+}  // namespace nascent::cli

@@ -1,0 +1,51 @@
+#include <fstream>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "nascent/core/config.h"
+#include "nascent/core/error.h"
+#include "nascent/space/registry.h"
+
+namespace nascent::cli {
+
+nlohmann::json load_config(const std::string& path, const std::vector<std::string>& sets) {
+  nlohmann::json config = path.empty() ? nlohmann::json::object() : load_config_file(path);
+  for (const auto& s : sets) apply_override(config, s);
+  return config;
+}
+
+nlohmann::json read_json_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path, "", "cannot open file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    return nlohmann::json::parse(ss.str());
+  } catch (const nlohmann::json::parse_error& e) {
+    throw InputError(path, "", std::string("not valid JSON: ") + e.what());
+  }
+}
+
+ArchFile load_arch_file(const std::string& path, const nlohmann::json& config, const std::string& config_path) {
+  const nlohmann::json j = read_json_file(path);
+  if (!j.is_object() || !j.contains("space") || !j["space"].is_string())
+    throw InputError(path, "space", "expected an architecture object with a \"space\" name");
+  const std::string name = j["space"].get<std::string>();
+  if (!space::has_space(name)) space::make_space(name);  // throws the unknown-space error
+  ArchFile a;
+  std::string source = path;
+  if (j.contains("space_options")) {
+    a.space_options = j["space_options"];
+  } else if (config.contains("space") && config["space"].is_object() && config["space"].contains(name)) {
+    a.space_options = config["space"][name];
+    source = config_path;
+  } else {
+    a.space_options = nlohmann::json::object();
+  }
+  ConfigSection opts(a.space_options, j.contains("space_options") ? "space_options" : "space." + name, source);
+  a.space = space::make_space(name, opts);
+  a.arch = a.space->from_json(j, path);
+  return a;
+}
+
+}  // namespace nascent::cli

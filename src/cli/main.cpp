@@ -1,0 +1,91 @@
+// nascent: neural architecture search on LibTorch. Parses the command line and dispatches to
+// the subcommands; turns bad input into one clear line and exit code 2.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "nascent/core/allocator.h"
+#include "nascent/core/error.h"
+
+int main(int argc, char** argv) {
+  using namespace nascent::cli;
+  nascent::tune_allocator();
+  CLI::App app{
+      "nascent: neural architecture search on LibTorch.\n"
+      "Searches a space of networks for the one that best fits your data and budget."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("nascent ") + NASCENT_VERSION);
+
+  SearchFlags sf;
+  auto* search = app.add_subcommand("search", "Run (or resume) an architecture search");
+  search->add_option("--config", sf.config, "Experiment config (YAML or JSON)")->required();
+  search->add_option("--out", sf.out, "Run directory (default: runs/<config name>)");
+  search->add_flag("--resume", sf.resume, "Continue the experiment in --out where it stopped");
+  search->add_option("--seed", sf.seed, "Experiment seed (overrides `seed`)");
+  search->add_option("--strategy", sf.strategy, "Search strategy (overrides strategy.name)");
+  search->add_option("--max-trials", sf.max_trials, "Trial budget (overrides budget.max_trials)")
+      ->check(CLI::PositiveNumber);
+  search->add_option("--time-budget", sf.time_budget, "Search time budget in minutes (overrides budget.time_minutes)")
+      ->check(CLI::NonNegativeNumber);
+  search->add_option("--set", sf.sets, "Override a config value by dotted path: --set fidelity.epochs=2");
+  search->add_flag("--quiet", sf.quiet, "Print only the final summary");
+
+  TrainFlags tf;
+  auto* train = app.add_subcommand("train", "Train an architecture from scratch and report test accuracy");
+  train->add_option("--arch", tf.arch, "Architecture JSON (e.g. a run's best_arch.json)")->required();
+  train->add_option("--config", tf.config, "Config for the task and training options (default: built-in defaults)");
+  train->add_option("--epochs", tf.epochs, "Training epochs (default: final.epochs of the config, else 10)")
+      ->check(CLI::PositiveNumber);
+  train->add_option("--out", tf.out, "Directory for weights.pt and train.json (default: the arch file's directory)");
+  train->add_option("--seed", tf.seed, "Seed for initial weights and data order");
+  train->add_option("--set", tf.sets, "Override a config value by dotted path");
+
+  SpacesFlags pf;
+  auto* spaces = app.add_subcommand("spaces", "List search spaces, or sample architectures from one");
+  spaces->add_option("--space", pf.space, "Show one space: its decisions and size");
+  spaces->add_option("--sample", pf.sample, "Print this many sampled architectures as JSON lines")
+      ->check(CLI::NonNegativeNumber);
+  spaces->add_option("--seed", pf.seed, "Seed for --sample");
+  spaces->add_option("--config", pf.config, "Config whose space options to use");
+
+  ProfileFlags rf;
+  auto* profile =
+      app.add_subcommand("profile", "Parameters, FLOPs, memory and measured CPU latency of an architecture");
+  profile->add_option("--arch", rf.arch, "Architecture JSON")->required();
+  profile->add_option("--input-shape", rf.input_shape, "Input shape N,C,H,W (default 1,<task shape>)");
+  profile->add_option("--classes", rf.classes, "Number of classes of the head")->check(CLI::PositiveNumber);
+  profile->add_option("--runs", rf.runs, "Timed forward passes for latency")->check(CLI::PositiveNumber);
+  profile->add_option("--threads", rf.threads, "Torch threads for the latency measurement")->check(CLI::PositiveNumber);
+  profile->add_option("--config", rf.config, "Config whose space options to use");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "nascent: error: {}\n", e.what());
+    fmt::print(stderr, "run 'nascent --help' or 'nascent <command> --help' for usage\n");
+    return 2;
+  }
+
+  try {
+    if (*search) return run_search(sf);
+    if (*train) return run_train(tf);
+    if (*spaces) return run_spaces(pf);
+    if (*profile) return run_profile(rf);
+  } catch (const nascent::InputError& e) {
+    fmt::print(stderr, "nascent: error: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "nascent: failed: {}\n", e.what());
+    return 1;
+  }
+  return 1;
+}

@@ -1,0 +1,174 @@
+// nascent search: config in, run directory out (experiment.db, trials.csv, summary.json,
+// best_arch.json, and with final training weights.pt).
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include "cli/commands.h"
+#include "nascent/core/config.h"
+#include "nascent/core/error.h"
+#include "nascent/core/rng.h"
+#include "nascent/data/dataset.h"
+#include "nascent/estimate/evaluator.h"
+#include "nascent/run/executor.h"
+#include "nascent/run/experiment.h"
+#include "nascent/run/final_training.h"
+#include "nascent/run/interrupt.h"
+#include "nascent/run/outputs.h"
+#include "nascent/run/progress.h"
+#include "nascent/run/runner.h"
+#include "nascent/store/store.h"
+
+namespace nascent::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+// The first dotted path at which a and b differ, or "" if equal.
+std::string first_difference(const nlohmann::json& a, const nlohmann::json& b, const std::string& path) {
+  if (a.is_object() && b.is_object()) {
+    for (auto it = a.begin(); it != a.end(); ++it) {
+      const std::string p = path.empty() ? it.key() : path + "." + it.key();
+      if (!b.contains(it.key())) return p;
+      std::string d = first_difference(*it, b[it.key()], p);
+      if (!d.empty()) return d;
+    }
+    for (auto it = b.begin(); it != b.end(); ++it)
+      if (!a.contains(it.key())) return path.empty() ? it.key() : path + "." + it.key();
+    return "";
+  }
+  return a == b ? "" : (path.empty() ? "(top level)" : path);
+}
+
+nlohmann::json resolve_config(const SearchFlags& f, const std::string& db_path) {
+  nlohmann::json config = load_config(f.config, f.sets);
+  if (f.seed) config["seed"] = *f.seed;
+  if (!f.strategy.empty()) config["strategy"]["name"] = f.strategy;
+  if (f.max_trials) config["budget"]["max_trials"] = *f.max_trials;
+  if (f.time_budget) config["budget"]["time_minutes"] = *f.time_budget;
+  if (!f.resume) return config;
+  // Resuming continues the stored experiment; only its budget may change.
+  nlohmann::json stored = store::Store::read_config(db_path);
+  nlohmann::json a = stored, b = config;
+  a.erase("budget");
+  b.erase("budget");
+  const std::string diff = first_difference(a, b, "");
+  if (!diff.empty())
+    throw InputError(f.config, diff,
+                     "differs from the experiment being resumed in " + db_path +
+                         "; only budget.* (--max-trials, --time-budget) may change on --resume");
+  if (config.contains("budget")) stored["budget"] = config["budget"];
+  return stored;
+}
+
+std::string default_out(const std::string& config_path) { return "runs/" + fs::path(config_path).stem().string(); }
+
+}  // namespace
+
+int run_search(const SearchFlags& f) {
+  const std::string out = f.out.empty() ? default_out(f.config) : f.out;
+  const std::string db_path = out + "/experiment.db";
+  if (!f.resume && fs::exists(db_path))
+    throw InputError(db_path, "",
+                     "an experiment already exists here; add --resume to continue it, or choose another --out");
+  const nlohmann::json raw = resolve_config(f, db_path);
+  const run::ExperimentConfig cfg = run::ExperimentConfig::parse(raw, f.config);
+  run::set_threads(cfg.run.threads);
+
+  run::ProgressReporter progress(stdout, f.quiet);
+  const data::TaskData data = data::load_task(cfg.task);
+  auto space = cfg.make_space();
+  if (!space->supports(data.task))
+    throw InputError(f.config, "space.name",
+                     fmt::format("space '{}' cannot build networks for {} data", space->name(), data.task.kind));
+  auto strategy = cfg.make_strategy(*space);
+
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec) throw InputError(out, "--out", "cannot create the run directory: " + ec.message());
+  auto store =
+      f.resume ? store::Store::open(db_path, *space) : store::Store::create(db_path, cfg.raw, cfg.seed, *space);
+
+  progress.message(fmt::format("nascent search: space {} ({:.3g} architectures), strategy {}, {}", space->name(),
+                               space->size(), strategy->name(), cfg.objective.describe()));
+  progress.message(fmt::format(
+      "  data {} ({} train / {} val / {} test), fidelity {}, budget {} trials{}, {} torch threads, out {}",
+      data.task.name, data.train.size(), data.val.size(), data.test.size(), cfg.fidelity.key(), cfg.budget.max_trials,
+      cfg.budget.time_minutes > 0 ? fmt::format(" / {} min", cfg.budget.time_minutes) : "", torch::get_num_threads(),
+      out));
+
+  estimate::TrainingEvaluator evaluator(*space, data, cfg.train, cfg.objective);
+  run::InlineExecutor executor(evaluator, [&progress](const Trial& t) -> estimate::ProgressFn {
+    const std::string label = fmt::format("trial #{}", t.id);
+    return [&progress, label](const estimate::TrainProgress& p) {
+      run::check_stop();
+      progress.training(label, p);
+    };
+  });
+  run::RunnerOptions ro;
+  ro.max_trials = cfg.budget.max_trials;
+  ro.time_budget_s = cfg.budget.time_minutes * 60.0;
+  ro.seed = cfg.seed;
+  ro.out_dir = out;
+  ro.strategy_name = strategy->name();
+  ro.space_options = cfg.space_options;
+  run::Runner runner(*space, *strategy, *store, executor, cfg.objective, ro, progress);
+
+  run::install_interrupt_handler();
+  const run::RunOutcome outcome = runner.run();
+  const std::vector<Trial> trials = store->trials();
+  auto best = cfg.objective.best(trials);
+
+  nlohmann::json final = nullptr;
+  if (outcome.status != "interrupted" && cfg.final.epochs > 0 && best) {
+    const Trial& b = trials[*best];
+    // A resumed, already finished search keeps its earlier final training.
+    nlohmann::json previous;
+    try {
+      previous = read_json_file(out + "/summary.json").value("final", nlohmann::json());
+    } catch (const InputError&) {
+    }
+    if (previous.is_object() && previous.value("trial", -1) == b.id &&
+        previous.value("epochs", 0.0) == cfg.final.epochs && fs::exists(previous.value("weights", ""))) {
+      final = previous;
+    } else {
+      try {
+        const uint64_t seed = Rng::derive(cfg.seed, "final").next();
+        run::FinalResult r = run::train_final(*space, b.proposal.arch, data, cfg.train, cfg.final.epochs,
+                                              cfg.final.augment, seed, out + "/weights.pt", progress);
+        final = r.to_json();
+        final["trial"] = b.id;
+      } catch (const run::Interrupted&) {
+        progress.message("final training interrupted; the search results are complete (resume to train again)");
+      }
+    }
+  }
+  runner.write_outputs(outcome.status, final);
+
+  int ok = 0, failed = 0, rejected = 0;
+  for (const auto& t : trials) {
+    ok += t.status == TrialStatus::kOk;
+    failed += t.status == TrialStatus::kFailed;
+    rejected += t.status == TrialStatus::kRejected;
+  }
+  fmt::print("search {}: {} trials ({} ok, {} failed, {} rejected) in {}\n", outcome.status, trials.size(), ok, failed,
+             rejected, run::format_duration(outcome.elapsed_s));
+  if (best) {
+    const Trial& b = trials[*best];
+    const std::string m = cfg.objective.metrics().front().name;
+    fmt::print("best: trial #{} {} {:.4f}, {} params, {:.2f} MFLOPs  [{}]\n", b.id, m, b.metric(m).value_or(0),
+               static_cast<int64_t>(b.metric("params").value_or(0)), b.metric("flops").value_or(0) / 1e6,
+               space->describe(b.proposal.arch));
+  } else {
+    fmt::print("no trial succeeded; see {}/trials.csv for the reasons\n", out);
+  }
+  if (final.is_object())
+    fmt::print("final: test_accuracy {:.4f} after {} epochs; weights in {}\n", final.value("test_accuracy", 0.0),
+               final.value("epochs", 0.0), final.value("weights", ""));
+  fmt::print("results in {}/ (summary.json, trials.csv, best_arch.json, experiment.db)\n", out);
+  return outcome.status == "interrupted" ? 130 : 0;
+}
+
+}  // namespace nascent::cli

@@ -1,0 +1,223 @@
+#include "nascent/core/config.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "nascent/core/error.h"
+
+namespace nascent {
+
+ConfigSection::ConfigSection(nlohmann::json node, std::string path, std::string file)
+    : node_(std::move(node)), path_(std::move(path)), file_(std::move(file)) {
+  if (node_.is_null()) node_ = nlohmann::json::object();
+  if (!node_.is_object()) throw InputError(file_, path_, "expected a mapping of options");
+}
+
+std::string ConfigSection::field_path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+
+void ConfigSection::fail(const std::string& key, const std::string& problem) const {
+  throw InputError(file_, field_path(key), problem);
+}
+
+bool ConfigSection::has(const std::string& key) const { return node_.contains(key); }
+
+const nlohmann::json* ConfigSection::find(const std::string& key) {
+  read_.insert(key);
+  auto it = node_.find(key);
+  if (it == node_.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+int64_t ConfigSection::get_int(const std::string& key, int64_t def, int64_t lo, int64_t hi) {
+  const nlohmann::json* v = find(key);
+  int64_t x = def;
+  if (v) {
+    if (v->is_number_integer()) {
+      x = v->get<int64_t>();
+    } else if (v->is_number_float() && std::floor(v->get<double>()) == v->get<double>()) {
+      x = static_cast<int64_t>(v->get<double>());
+    } else {
+      fail(key, fmt::format("expected an integer, got {}", v->dump()));
+    }
+  }
+  if (x < lo || x > hi) fail(key, fmt::format("{} is out of range; expected {} to {}", x, lo, hi));
+  return x;
+}
+
+double ConfigSection::get_double(const std::string& key, double def, double lo, double hi) {
+  const nlohmann::json* v = find(key);
+  double x = def;
+  if (v) {
+    if (!v->is_number()) fail(key, fmt::format("expected a number, got {}", v->dump()));
+    x = v->get<double>();
+  }
+  if (!(x >= lo && x <= hi)) fail(key, fmt::format("{:g} is out of range; expected {:g} to {:g}", x, lo, hi));
+  return x;
+}
+
+bool ConfigSection::get_bool(const std::string& key, bool def) {
+  const nlohmann::json* v = find(key);
+  if (!v) return def;
+  if (!v->is_boolean()) fail(key, fmt::format("expected true or false, got {}", v->dump()));
+  return v->get<bool>();
+}
+
+std::string ConfigSection::get_string(const std::string& key, const std::string& def) {
+  const nlohmann::json* v = find(key);
+  if (!v) return def;
+  if (v->is_string()) return v->get<std::string>();
+  if (v->is_number()) return v->dump();
+  fail(key, fmt::format("expected a string, got {}", v->dump()));
+}
+
+std::string ConfigSection::get_choice(const std::string& key, const std::string& def,
+                                      const std::vector<std::string>& allowed) {
+  std::string s = get_string(key, def);
+  for (const auto& a : allowed)
+    if (a == s) return s;
+  fail(key, fmt::format("'{}' is not one of: {}", s, fmt::join(allowed, ", ")));
+}
+
+std::vector<std::string> ConfigSection::get_strings(const std::string& key, const std::vector<std::string>& def) {
+  const nlohmann::json* v = find(key);
+  if (!v) return def;
+  std::vector<std::string> out;
+  if (!v->is_array()) fail(key, fmt::format("expected a list, got {}", v->dump()));
+  for (const auto& e : *v) {
+    if (e.is_string())
+      out.push_back(e.get<std::string>());
+    else if (e.is_number())
+      out.push_back(e.dump());
+    else
+      fail(key, fmt::format("expected a list of strings, got element {}", e.dump()));
+  }
+  return out;
+}
+
+std::vector<int64_t> ConfigSection::get_ints(const std::string& key, const std::vector<int64_t>& def, int64_t lo,
+                                             int64_t hi) {
+  const nlohmann::json* v = find(key);
+  std::vector<int64_t> out = def;
+  if (v) {
+    if (!v->is_array() || v->empty())
+      fail(key, fmt::format("expected a non-empty list of integers, got {}", v->dump()));
+    out.clear();
+    for (const auto& e : *v) {
+      if (!e.is_number_integer()) fail(key, fmt::format("expected a list of integers, got element {}", e.dump()));
+      out.push_back(e.get<int64_t>());
+    }
+  }
+  for (int64_t x : out)
+    if (x < lo || x > hi) fail(key, fmt::format("{} is out of range; expected {} to {}", x, lo, hi));
+  return out;
+}
+
+nlohmann::json ConfigSection::get_json(const std::string& key) {
+  const nlohmann::json* v = find(key);
+  return v ? *v : nlohmann::json();
+}
+
+ConfigSection ConfigSection::child(const std::string& key) {
+  const nlohmann::json* v = find(key);
+  if (v && !v->is_object()) fail(key, "expected a mapping of options, got " + v->dump());
+  return ConfigSection(v ? *v : nlohmann::json::object(), field_path(key), file_);
+}
+
+void ConfigSection::finish() const {
+  std::vector<std::string> known(read_.begin(), read_.end());
+  for (auto it = node_.begin(); it != node_.end(); ++it) {
+    if (!read_.count(it.key())) {
+      throw InputError(file_, field_path(it.key()),
+                       known.empty() ? "unknown field; this section takes no options"
+                                     : fmt::format("unknown field; expected one of: {}", fmt::join(known, ", ")));
+    }
+  }
+}
+
+namespace {
+nlohmann::json yaml_to_json(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      return nullptr;
+    case YAML::NodeType::Sequence: {
+      nlohmann::json a = nlohmann::json::array();
+      for (const auto& e : n) a.push_back(yaml_to_json(e));
+      return a;
+    }
+    case YAML::NodeType::Map: {
+      nlohmann::json o = nlohmann::json::object();
+      for (const auto& kv : n) o[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+      return o;
+    }
+    case YAML::NodeType::Scalar: {
+      const std::string& s = n.Scalar();
+      if (n.Tag() == "!") return s;  // quoted: always a string
+      bool b;
+      if (YAML::convert<bool>::decode(n, b) && s != "y" && s != "n" && s != "Y" && s != "N") return b;
+      if (s == "~" || s == "null") return nullptr;
+      // Integers and floats the way YAML 1.2 core schema reads them.
+      char* end = nullptr;
+      errno = 0;
+      long long i = std::strtoll(s.c_str(), &end, 10);
+      if (!s.empty() && *end == '\0' && errno == 0) return static_cast<int64_t>(i);
+      double d = std::strtod(s.c_str(), &end);
+      if (!s.empty() && *end == '\0' && s.find_first_of("0123456789") != std::string::npos) return d;
+      return s;
+    }
+  }
+  return nullptr;
+}
+}  // namespace
+
+nlohmann::json load_config_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path, "", "cannot open the config file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    YAML::Node root = YAML::Load(ss.str());
+    nlohmann::json j = yaml_to_json(root);
+    if (!j.is_object()) throw InputError(path, "", "expected a mapping of sections at the top level");
+    return j;
+  } catch (const YAML::Exception& e) {
+    throw InputError(path, fmt::format("line {}", e.mark.line + 1), e.msg);
+  }
+}
+
+nlohmann::json parse_yaml_value(const std::string& text, const std::string& where) {
+  try {
+    return yaml_to_json(YAML::Load(text));
+  } catch (const YAML::Exception& e) {
+    throw InputError("--set", where, "cannot parse value '" + text + "': " + e.msg);
+  }
+}
+
+void apply_override(nlohmann::json& config, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw InputError("--set", assignment, "expected KEY=VALUE with a dotted KEY such as fidelity.epochs=2");
+  const std::string key = assignment.substr(0, eq);
+  nlohmann::json* node = &config;
+  size_t start = 0;
+  while (true) {
+    const size_t dot = key.find('.', start);
+    const std::string part = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (part.empty()) throw InputError("--set", key, "empty component in the dotted key");
+    if (!node->is_object()) {
+      if (!node->is_null()) throw InputError("--set", key, "'" + part + "' is under a value, not a section");
+      *node = nlohmann::json::object();
+    }
+    node = &(*node)[part];
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  *node = parse_yaml_value(assignment.substr(eq + 1), key);
+}
+
+}  // namespace nascent

@@ -1,0 +1,73 @@
+#include "nascent/estimate/evaluator.h"
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <new>
+
+#include "nascent/core/error.h"
+#include "nascent/data/dataset.h"
+#include "nascent/estimate/profile.h"
+#include "nascent/space/network.h"
+#include "nascent/space/space.h"
+
+namespace nascent::estimate {
+
+std::string short_reason(const std::string& what) {
+  std::string s = what.substr(0, what.find('\n'));
+  const auto ex = s.find("Exception raised from");
+  if (ex != std::string::npos) s = s.substr(0, ex);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\r')) s.pop_back();
+  if (s.size() > 300) s = s.substr(0, 297) + "...";
+  return s;
+}
+
+TrainingEvaluator::TrainingEvaluator(const space::SearchSpace& space, const data::TaskData& data, TrainOptions options,
+                                     Objective objective)
+    : space_(space), data_(data), options_(std::move(options)), objective_(std::move(objective)) {}
+
+Evaluation TrainingEvaluator::evaluate(const Proposal& p, uint64_t seed, const ProgressFn& progress) {
+  Evaluation e;
+  const auto fail = [&](std::string reason) {
+    e.status = TrialStatus::kFailed;
+    e.reason = std::move(reason);
+    return e;
+  };
+  try {
+    torch::manual_seed(seed);
+    std::shared_ptr<space::Network> net = space_.build(p.arch, data_.task, p.fidelity.width_mult);
+    const Profile prof = profile_network(*net, data_.task, p.fidelity.resolution);
+    prof.add_to(e.metrics, options_.batch_size);
+    if (auto v = objective_.violation(e.metrics)) {
+      e.status = TrialStatus::kRejected;
+      e.reason = "breaks constraint " + *v;
+      return e;
+    }
+    if (prof.params > options_.max_params)
+      return fail(fmt::format("{} parameters exceed train.max_params = {}", prof.params, options_.max_params));
+    if (prof.memory_mb(options_.batch_size) > options_.max_memory_mb)
+      return fail(fmt::format("estimated training memory {:.0f} MB exceeds train.max_memory_mb = {:.0f}",
+                              prof.memory_mb(options_.batch_size), options_.max_memory_mb));
+    const TrainResult tr =
+        train_network(*net, data_, data_.train, p.fidelity, options_, seed, data_.split_seed, progress);
+    const auto t0 = std::chrono::steady_clock::now();
+    const EvalResult ev = evaluate_network(*net, data_, data_.val, p.fidelity.resolution, options_.eval_batch_size);
+    e.metrics["val_accuracy"] = ev.accuracy;
+    e.metrics["val_loss"] = ev.loss;
+    e.metrics["train_loss"] = tr.train_loss;
+    e.metrics["train_seconds"] = tr.train_seconds;
+    e.metrics["eval_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return e;
+  } catch (const TrialFailure& ex) {
+    return fail(ex.what());
+  } catch (const c10::Error& ex) {
+    return fail(short_reason(ex.what()));
+  } catch (const std::bad_alloc&) {
+    return fail("out of memory");
+  } catch (const InternalError& ex) {
+    return fail(short_reason(ex.what()));
+  }
+}
+
+}  // namespace nascent::estimate

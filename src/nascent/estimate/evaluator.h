@@ -1,0 +1,54 @@
+// Evaluators turn a proposal into metrics. They never choose what to evaluate (that is the
+// strategy's job) and never throw for a bad candidate: a candidate that fails, or breaks a
+// constraint known before training, comes back as an Evaluation with that status and reason.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "nascent/core/objective.h"
+#include "nascent/core/trial.h"
+#include "nascent/estimate/trainer.h"
+
+namespace nascent::space {
+class SearchSpace;
+}
+namespace nascent::data {
+struct TaskData;
+}
+
+namespace nascent::estimate {
+
+struct Evaluation {
+  TrialStatus status = TrialStatus::kOk;  // ok, failed, rejected or pruned
+  std::string reason;
+  Metrics metrics;
+};
+
+class Evaluator {
+ public:
+  virtual ~Evaluator() = default;
+  // seed fixes the candidate's initial weights and data order.
+  virtual Evaluation evaluate(const Proposal& p, uint64_t seed, const ProgressFn& progress) = 0;
+};
+
+// Builds the candidate, profiles it (params, FLOPs, memory), rejects it if it breaks a static
+// constraint of the objective, then trains it at the proposal's fidelity and measures
+// validation accuracy.
+class TrainingEvaluator : public Evaluator {
+ public:
+  TrainingEvaluator(const space::SearchSpace& space, const data::TaskData& data, TrainOptions options,
+                    Objective objective);
+  Evaluation evaluate(const Proposal& p, uint64_t seed, const ProgressFn& progress) override;
+
+ private:
+  const space::SearchSpace& space_;
+  const data::TaskData& data_;
+  TrainOptions options_;
+  Objective objective_;
+};
+
+// The first line of an exception message, trimmed of torch's C++ stack trace.
+std::string short_reason(const std::string& what);
+
+}  // namespace nascent::estimate

@@ -1,0 +1,188 @@
+#include "nascent/estimate/trainer.h"
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "nascent/core/config.h"
+#include "nascent/core/error.h"
+#include "nascent/core/rng.h"
+#include "nascent/data/dataset.h"
+#include "nascent/space/network.h"
+
+namespace nascent::estimate {
+namespace {
+
+torch::Tensor resize(const torch::Tensor& x, int resolution) {
+  if (resolution <= 0 || x.dim() != 4 || (x.size(2) == resolution && x.size(3) == resolution)) return x;
+  return torch::nn::functional::interpolate(x, torch::nn::functional::InterpolateFuncOptions()
+                                                   .size(std::vector<int64_t>{resolution, resolution})
+                                                   .mode(torch::kBilinear)
+                                                   .align_corners(false));
+}
+
+// Random shifts of up to 2 pixels (zero fill) and horizontal flips, per example.
+torch::Tensor augment(const torch::Tensor& x, Rng& rng) {
+  const int64_t b = x.size(0), h = x.size(2), w = x.size(3);
+  std::vector<float> theta(static_cast<size_t>(b) * 6);
+  for (int64_t i = 0; i < b; ++i) {
+    const float flip = rng.below(2) ? -1.f : 1.f;
+    const float dx = 2.f * static_cast<float>(rng.between(-2, 2)) / static_cast<float>(w);
+    const float dy = 2.f * static_cast<float>(rng.between(-2, 2)) / static_cast<float>(h);
+    float* t = &theta[static_cast<size_t>(i) * 6];
+    t[0] = flip;
+    t[1] = 0;
+    t[2] = dx;
+    t[3] = 0;
+    t[4] = 1;
+    t[5] = dy;
+  }
+  auto th = torch::from_blob(theta.data(), {b, 2, 3}, torch::kFloat32).clone();
+  auto grid = torch::nn::functional::affine_grid(th, x.sizes(), /*align_corners=*/false);
+  return torch::nn::functional::grid_sample(x, grid,
+                                            torch::nn::functional::GridSampleFuncOptions()
+                                                .mode(torch::kNearest)
+                                                .padding_mode(torch::kZeros)
+                                                .align_corners(false));
+}
+
+}  // namespace
+
+TrainOptions TrainOptions::from_config(ConfigSection& sec) {
+  TrainOptions o;
+  o.batch_size = sec.get_int("batch_size", o.batch_size, 2, 65536);
+  o.eval_batch_size = sec.get_int("eval_batch_size", o.eval_batch_size, 1, 65536);
+  o.optimizer = sec.get_choice("optimizer", o.optimizer, {"sgd", "adamw"});
+  const bool adam = o.optimizer == "adamw";
+  o.lr = sec.get_double("lr", adam ? 0.002 : o.lr, 1e-6, 10);
+  o.momentum = sec.get_double("momentum", o.momentum, 0, 0.999);
+  o.weight_decay = sec.get_double("weight_decay", adam ? 0.05 : o.weight_decay, 0, 1);
+  o.warmup_fraction = sec.get_double("warmup_fraction", o.warmup_fraction, 0, 0.5);
+  o.label_smoothing = sec.get_double("label_smoothing", o.label_smoothing, 0, 0.5);
+  o.grad_clip = sec.get_double("grad_clip", o.grad_clip, 0, 1e6);
+  o.augment = sec.get_bool("augment", o.augment);
+  o.max_params = sec.get_int("max_params", o.max_params, 1, INT64_MAX);
+  o.max_memory_mb = sec.get_double("max_memory_mb", o.max_memory_mb, 1, 1e7);
+  sec.finish();
+  return o;
+}
+
+TrainResult train_network(space::Network& net, const data::TaskData& data, const data::Split& train, const Fidelity& f,
+                          const TrainOptions& o, uint64_t seed, uint64_t subset_seed, const ProgressFn& progress) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Rng rng = Rng::derive(seed, "train");
+  // The data fraction keeps a fixed subset, so every trial at that fidelity sees the same data.
+  const int64_t n_all = train.size();
+  int64_t n = std::max<int64_t>(1, static_cast<int64_t>(std::llround(f.data_fraction * static_cast<double>(n_all))));
+  std::vector<int64_t> subset(n_all);
+  for (int64_t i = 0; i < n_all; ++i) subset[i] = i;
+  if (n < n_all) {
+    Rng subset_rng = Rng::derive(subset_seed, "fidelity-subset");
+    subset_rng.shuffle(subset);
+    subset.resize(n);
+  }
+  const int64_t bs = std::min(o.batch_size, n);
+  const int64_t steps_per_epoch = std::max<int64_t>(1, n / bs);  // full batches only (BatchNorm)
+  const int64_t total =
+      std::max<int64_t>(1, static_cast<int64_t>(std::ceil(f.epochs * static_cast<double>(steps_per_epoch))));
+  const int64_t warmup = static_cast<int64_t>(o.warmup_fraction * static_cast<double>(total));
+
+  std::unique_ptr<torch::optim::Optimizer> opt;
+  if (o.optimizer == "adamw") {
+    opt = std::make_unique<torch::optim::AdamW>(net.parameters(),
+                                                torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
+  } else {
+    opt = std::make_unique<torch::optim::SGD>(
+        net.parameters(),
+        torch::optim::SGDOptions(o.lr).momentum(o.momentum).nesterov(o.momentum > 0).weight_decay(o.weight_decay));
+  }
+  auto set_lr = [&](double lr) {
+    for (auto& g : opt->param_groups()) {
+      if (o.optimizer == "adamw")
+        static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+      else
+        static_cast<torch::optim::SGDOptions&>(g.options()).lr(lr);
+    }
+  };
+
+  net.train();
+  TrainResult r;
+  r.examples = n;
+  double recent = 0, recent_n = 0, last_epoch_sum = 0;
+  int64_t last_epoch_count = 0;
+  const int64_t last_epoch_from = std::max<int64_t>(0, total - steps_per_epoch);
+  std::vector<int64_t> order;
+  const auto ls = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(o.label_smoothing);
+  for (int64_t step = 0; step < total; ++step) {
+    const int64_t in_epoch = step % steps_per_epoch;
+    if (in_epoch == 0) {
+      order = subset;
+      rng.shuffle(order);
+    }
+    // Warm-up then cosine to zero (Loshchilov & Hutter 2017), per step.
+    double lr;
+    if (step < warmup) {
+      lr = o.lr * static_cast<double>(step + 1) / static_cast<double>(warmup + 1);
+    } else {
+      const double p = static_cast<double>(step - warmup) / static_cast<double>(std::max<int64_t>(1, total - warmup));
+      lr = 0.5 * o.lr * (1.0 + std::cos(M_PI * p));
+    }
+    set_lr(lr);
+    auto idx = torch::from_blob(order.data() + in_epoch * bs, {bs}, torch::kInt64);
+    torch::Tensor x = data::normalize(train.x.index_select(0, idx), data);
+    torch::Tensor y = train.y.index_select(0, idx);
+    x = resize(x, f.resolution);
+    if (o.augment && x.dim() == 4) x = augment(x, rng);
+    opt->zero_grad();
+    torch::Tensor logits = net.forward(x);
+    torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y, ls);
+    const double lv = loss.item<double>();
+    if (!std::isfinite(lv)) throw TrialFailure(fmt::format("loss became {} at step {} of {}", lv, step + 1, total));
+    loss.backward();
+    if (o.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net.parameters(), o.grad_clip);
+    opt->step();
+    recent = recent_n < 20 ? (recent * recent_n + lv) / (recent_n + 1) : 0.95 * recent + 0.05 * lv;
+    recent_n += 1;
+    if (step >= last_epoch_from) {
+      last_epoch_sum += lv;
+      ++last_epoch_count;
+    }
+    if (progress && (step % 10 == 0 || step + 1 == total)) {
+      progress(
+          TrainProgress{step + 1, total, static_cast<double>(step + 1) / static_cast<double>(steps_per_epoch), recent});
+    }
+  }
+  r.steps = total;
+  r.train_loss = last_epoch_sum / static_cast<double>(std::max<int64_t>(1, last_epoch_count));
+  r.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+EvalResult evaluate_network(space::Network& net, const data::TaskData& data, const data::Split& split, int resolution,
+                            int64_t batch_size) {
+  torch::NoGradGuard no_grad;
+  net.eval();
+  int64_t correct = 0;
+  double loss_sum = 0;
+  const int64_t n = split.size();
+  for (int64_t start = 0; start < n; start += batch_size) {
+    const int64_t end = std::min(n, start + batch_size);
+    torch::Tensor x = resize(data::normalize(split.x.slice(0, start, end), data), resolution);
+    torch::Tensor y = split.y.slice(0, start, end);
+    torch::Tensor logits = net.forward(x);
+    loss_sum += torch::nn::functional::cross_entropy(
+                    logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                    .item<double>();
+    correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+  }
+  net.train();
+  EvalResult r;
+  r.accuracy = n ? static_cast<double>(correct) / static_cast<double>(n) : 0;
+  r.loss = n ? loss_sum / static_cast<double>(n) : 0;
+  if (!std::isfinite(r.loss)) throw TrialFailure("validation loss is not finite");
+  return r;
+}
+
+}  // namespace nascent::estimate

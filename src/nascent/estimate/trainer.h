@@ -1,0 +1,71 @@
+// Training a network at a Fidelity: SGD with Nesterov momentum (or AdamW), linear warm-up then
+// cosine decay per step, optional light augmentation, and evaluation on a split. A NaN or
+// infinite loss stops training with a TrialFailure.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "nascent/core/fidelity.h"
+
+namespace nascent {
+class ConfigSection;
+}
+namespace nascent::space {
+class Network;
+}
+namespace nascent::data {
+struct TaskData;
+struct Split;
+}  // namespace nascent::data
+
+namespace nascent::estimate {
+
+struct TrainOptions {
+  int64_t batch_size = 128;        // training mini-batch
+  int64_t eval_batch_size = 1000;  // evaluation mini-batch
+  std::string optimizer = "sgd";   // sgd | adamw
+  double lr = 0.05;                // peak learning rate
+  double momentum = 0.9;           // SGD (Nesterov) momentum
+  double weight_decay = 5e-4;      // L2 for sgd, decoupled for adamw
+  double warmup_fraction = 0.05;   // share of steps with linear warm-up
+  double label_smoothing = 0.0;    // cross-entropy label smoothing
+  double grad_clip = 5.0;          // max gradient norm (0 = none)
+  bool augment = false;            // random 2-pixel shifts and horizontal flips
+  int64_t max_params = 20000000;   // larger candidates fail without training
+  double max_memory_mb = 8192;     // estimated training memory above which a candidate fails
+
+  static TrainOptions from_config(ConfigSection& section);
+};
+
+struct TrainProgress {
+  int64_t step = 0, total_steps = 0;
+  double epoch = 0;  // fractional epochs done
+  double loss = 0;   // running mean of recent training loss
+};
+using ProgressFn = std::function<void(const TrainProgress&)>;
+
+struct TrainResult {
+  double train_loss = 0;  // mean loss over the last epoch's worth of steps
+  double train_seconds = 0;
+  int64_t steps = 0;
+  int64_t examples = 0;  // training examples used (after data_fraction)
+};
+
+// Trains `net` on `train` at fidelity f (epochs, data_fraction, resolution). `subset_seed` fixes
+// which examples a data fraction keeps (the same for every trial); `seed` drives shuffling and
+// augmentation. Throws TrialFailure on a non-finite loss.
+TrainResult train_network(space::Network& net, const data::TaskData& data, const data::Split& train, const Fidelity& f,
+                          const TrainOptions& o, uint64_t seed, uint64_t subset_seed,
+                          const ProgressFn& progress = nullptr);
+
+struct EvalResult {
+  double accuracy = 0;
+  double loss = 0;
+};
+EvalResult evaluate_network(space::Network& net, const data::TaskData& data, const data::Split& split, int resolution,
+                            int64_t batch_size);
+
+}  // namespace nascent::estimate

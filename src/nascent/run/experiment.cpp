@@ -1,0 +1,146 @@
+#include "nascent/run/experiment.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <torch/torch.h>
+
+#include <thread>
+
+#include "nascent/core/config.h"
+#include "nascent/core/error.h"
+#include "nascent/space/registry.h"
+
+namespace nascent::run {
+
+BudgetOptions BudgetOptions::from_config(ConfigSection& sec) {
+  BudgetOptions o;
+  o.max_trials = sec.get_int("max_trials", o.max_trials, 1, 10000000);
+  o.time_minutes = sec.get_double("time_minutes", o.time_minutes, 0, 1e7);
+  sec.finish();
+  return o;
+}
+
+FinalOptions FinalOptions::from_config(ConfigSection& sec) {
+  FinalOptions o;
+  o.epochs = sec.get_double("epochs", o.epochs, 0, 10000);
+  o.augment = sec.get_bool("augment", o.augment);
+  sec.finish();
+  return o;
+}
+
+RunOptions RunOptions::from_config(ConfigSection& sec) {
+  RunOptions o;
+  o.threads = sec.get_int("threads", o.threads, 0, 1024);
+  sec.finish();
+  return o;
+}
+
+Fidelity fidelity_from_config(ConfigSection& sec) {
+  Fidelity f;
+  f.epochs = sec.get_double("epochs", 1, 0.01, 10000);
+  f.data_fraction = sec.get_double("data_fraction", 1, 1e-4, 1);
+  f.resolution = static_cast<int>(sec.get_int("resolution", 0, 0, 4096));
+  if (f.resolution != 0 && f.resolution < 4) sec.fail("resolution", "expected 0 (the data's own) or at least 4");
+  f.width_mult = sec.get_double("width_mult", 1, 0.05, 8);
+  sec.finish();
+  return f;
+}
+
+namespace {
+
+// Reads `name` and validates every component section under a `space:` or `strategy:` section.
+template <typename Validate>
+std::string read_component_section(ConfigSection& sec, const std::string& def, const std::vector<std::string>& known,
+                                   Validate validate, nlohmann::json& selected_options) {
+  const std::string name = sec.get_string("name", def);
+  if (std::find(known.begin(), known.end(), name) == known.end())
+    sec.fail("name", fmt::format("unknown name '{}'; known: {}", name, fmt::join(known, ", ")));
+  for (auto it = sec.node().begin(); it != sec.node().end(); ++it) {
+    if (it.key() == "name") continue;
+    if (std::find(known.begin(), known.end(), it.key()) == known.end())
+      sec.fail(it.key(), fmt::format("unknown field; expected name or one of: {}", fmt::join(known, ", ")));
+    ConfigSection child = sec.child(it.key());
+    validate(it.key(), child);
+  }
+  selected_options = sec.node().contains(name) ? sec.node()[name] : nlohmann::json::object();
+  sec.finish();
+  return name;
+}
+
+}  // namespace
+
+ExperimentConfig ExperimentConfig::parse(const nlohmann::json& raw, const std::string& file) {
+  ExperimentConfig c;
+  c.file = file;
+  c.raw = raw;
+  ConfigSection root(raw, "", file);
+  c.seed = static_cast<uint64_t>(root.get_int("seed", 0, 0, INT64_MAX));
+  {
+    ConfigSection s = root.child("task");
+    c.task = data::TaskOptions::from_config(s);
+  }
+  {
+    ConfigSection s = root.child("space");
+    std::vector<std::string> names;
+    for (const auto& info : space::registered_spaces()) names.push_back(info.name);
+    c.space_name = read_component_section(
+        s, "chain", names, [](const std::string& n, ConfigSection& o) { space::make_space(n, o); }, c.space_options);
+  }
+  {
+    ConfigSection s = root.child("fidelity");
+    c.fidelity = fidelity_from_config(s);
+  }
+  {
+    ConfigSection s = root.child("objective");
+    c.objective = Objective::from_config(s);
+    s.finish();
+  }
+  {
+    ConfigSection s = root.child("budget");
+    c.budget = BudgetOptions::from_config(s);
+  }
+  {
+    ConfigSection s = root.child("final");
+    c.final = FinalOptions::from_config(s);
+  }
+  {
+    ConfigSection s = root.child("train");
+    c.train = estimate::TrainOptions::from_config(s);
+  }
+  {
+    ConfigSection s = root.child("run");
+    c.run = RunOptions::from_config(s);
+  }
+  {
+    // Strategies are validated against the selected space (some options depend on it).
+    ConfigSection s = root.child("strategy");
+    std::vector<std::string> names;
+    for (const auto& info : strategy::registered_strategies()) names.push_back(info.name);
+    auto space = c.make_space();
+    strategy::StrategyContext ctx{space.get(), c.objective, c.fidelity, c.seed, c.budget.max_trials};
+    c.strategy_name = read_component_section(
+        s, "evolution", names, [&](const std::string& n, ConfigSection& o) { strategy::make_strategy(n, o, ctx); },
+        c.strategy_options);
+  }
+  root.finish();
+  return c;
+}
+
+std::unique_ptr<space::SearchSpace> ExperimentConfig::make_space() const {
+  ConfigSection o(space_options, "space." + space_name, file);
+  return space::make_space(space_name, o);
+}
+
+std::unique_ptr<strategy::Strategy> ExperimentConfig::make_strategy(const space::SearchSpace& space) const {
+  ConfigSection o(strategy_options, "strategy." + strategy_name, file);
+  strategy::StrategyContext ctx{&space, objective, fidelity, seed, budget.max_trials};
+  return strategy::make_strategy(strategy_name, o, ctx);
+}
+
+void set_threads(int64_t threads) {
+  const int n =
+      threads > 0 ? static_cast<int>(threads) : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(n);
+}
+
+}  // namespace nascent::run

@@ -1,0 +1,64 @@
+// An experiment's configuration, read and checked as a whole: every section of the config file
+// (after --set overrides) is validated up front, including the options of every space and
+// strategy named in it, so a typo anywhere is reported before any training starts.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "nascent/core/fidelity.h"
+#include "nascent/core/objective.h"
+#include "nascent/data/dataset.h"
+#include "nascent/estimate/trainer.h"
+#include "nascent/space/space.h"
+#include "nascent/strategy/strategy.h"
+
+namespace nascent::run {
+
+struct BudgetOptions {
+  int64_t max_trials = 20;  // trials to evaluate (rejected candidates do not count)
+  double time_minutes = 0;  // stop proposing after this much search time (0 = no limit)
+  static BudgetOptions from_config(ConfigSection& section);
+};
+
+struct FinalOptions {
+  double epochs = 0;    // final training of the best architecture from scratch; 0 = none
+  bool augment = true;  // light augmentation (random shifts, flips) during final training
+  static FinalOptions from_config(ConfigSection& section);
+};
+
+struct RunOptions {
+  int64_t threads = 0;  // torch intra-op threads; 0 = one per core
+  static RunOptions from_config(ConfigSection& section);
+};
+
+struct ExperimentConfig {
+  std::string file;    // for messages
+  nlohmann::json raw;  // the whole config after overrides, as stored in the database
+  uint64_t seed = 0;
+  data::TaskOptions task;
+  std::string space_name = "chain";
+  nlohmann::json space_options;  // the section space.<space_name>
+  std::string strategy_name = "evolution";
+  nlohmann::json strategy_options;  // the section strategy.<strategy_name>
+  Fidelity fidelity;
+  Objective objective;
+  BudgetOptions budget;
+  FinalOptions final;
+  estimate::TrainOptions train;
+  RunOptions run;
+
+  // Validates every section; throws InputError naming the file and field.
+  static ExperimentConfig parse(const nlohmann::json& raw, const std::string& file);
+
+  std::unique_ptr<space::SearchSpace> make_space() const;
+  std::unique_ptr<strategy::Strategy> make_strategy(const space::SearchSpace& space) const;
+};
+
+Fidelity fidelity_from_config(ConfigSection& section);
+
+// Applies run.threads (0 = all cores) to torch.
+void set_threads(int64_t threads);
+
+}  // namespace nascent::run

@@ -1,0 +1,39 @@
+// Final training: once the search is over, the chosen architecture is trained from scratch on
+// the training and validation splits together, at full data and resolution, with light
+// augmentation, and its accuracy is measured once on the held-out test split.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "nascent/core/arch.h"
+#include "nascent/estimate/trainer.h"
+
+namespace nascent::space {
+class SearchSpace;
+}
+namespace nascent::data {
+struct TaskData;
+}
+
+namespace nascent::run {
+
+class ProgressReporter;
+
+struct FinalResult {
+  double epochs = 0;
+  double test_accuracy = 0;
+  double test_loss = 0;
+  double train_loss = 0;
+  double train_seconds = 0;
+  int64_t params = 0;
+  double flops = 0;
+  std::string weights;  // where the trained weights were saved
+  nlohmann::json to_json() const;
+};
+
+FinalResult train_final(const space::SearchSpace& space, const Arch& arch, const data::TaskData& data,
+                        estimate::TrainOptions options, double epochs, bool augment, uint64_t seed,
+                        const std::string& weights_path, ProgressReporter& progress);
+
+}  // namespace nascent::run

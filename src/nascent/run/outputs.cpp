@@ -1,0 +1,101 @@
+#include "nascent/run/outputs.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <set>
+
+#include "nascent/core/error.h"
+#include "nascent/space/space.h"
+
+namespace nascent::run {
+namespace {
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+void write_file_atomic(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw InputError(path, "", "cannot write file");
+    out << text;
+    if (!out.flush()) throw InputError(path, "", "cannot write file");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw InputError(path, "", "cannot replace file");
+}
+
+std::string trials_csv(const std::vector<Trial>& trials, const space::SearchSpace& space) {
+  std::set<std::string> names;
+  for (const auto& t : trials)
+    for (const auto& [k, _] : t.metrics) names.insert(k);
+  std::string out = "trial,status,fidelity,arch";
+  for (const auto& n : names) out += "," + n;
+  out += "\n";
+  for (const auto& t : trials) {
+    out += fmt::format("{},{},{},{}", t.id, to_string(t.status), csv_field(t.proposal.fidelity.key()),
+                       csv_field(space.to_json(t.proposal.arch).dump()));
+    for (const auto& n : names) {
+      auto v = t.metric(n);
+      out += ",";
+      if (v && std::isfinite(*v)) out += fmt::format("{}", *v);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+nlohmann::json trial_json(const Trial& t, const space::SearchSpace& space) {
+  nlohmann::json m = nlohmann::json::object();
+  for (const auto& [k, v] : t.metrics)
+    if (std::isfinite(v)) m[k] = v;
+  nlohmann::json j = {{"trial", t.id},
+                      {"status", to_string(t.status)},
+                      {"arch", space.to_json(t.proposal.arch)},
+                      {"hash", space.hash(t.proposal.arch)},
+                      {"fidelity", t.proposal.fidelity.to_json()},
+                      {"metrics", m}};
+  if (!t.reason.empty()) j["reason"] = t.reason;
+  return j;
+}
+
+nlohmann::json summary_json(const SummaryInput& in) {
+  const auto& trials = *in.trials;
+  nlohmann::json counts = {{"ok", 0}, {"failed", 0}, {"rejected", 0}, {"pruned", 0}, {"running", 0}};
+  for (const auto& t : trials) counts[to_string(t.status)] = counts[to_string(t.status)].get<int>() + 1;
+  nlohmann::json s;
+  auto best = in.objective->best(trials);
+  s["best"] = best ? trial_json(trials[*best], *in.space) : nlohmann::json(nullptr);
+  nlohmann::json pareto = nlohmann::json::array();
+  for (size_t i : in.objective->pareto_front(trials)) pareto.push_back(trial_json(trials[i], *in.space));
+  s["pareto"] = pareto;
+  s["trials"] = trials.size();
+  s["counts"] = counts;
+  s["strategy"] = in.strategy;
+  s["space"] = in.space->name();
+  s["objective"] = in.objective->describe();
+  s["seed"] = in.seed;
+  s["elapsed_s"] = in.elapsed_s;
+  s["status"] = in.status;
+  if (!in.final.is_null()) s["final"] = in.final;
+  return s;
+}
+
+nlohmann::json arch_file_json(const Arch& arch, const space::SearchSpace& space, const nlohmann::json& space_options) {
+  nlohmann::json j = space.to_json(arch);
+  if (!space_options.is_null() && !space_options.empty()) j["space_options"] = space_options;
+  return j;
+}
+
+}  // namespace nascent::run

@@ -1,0 +1,44 @@
+// The run directory's files besides the database: trials.csv (one row per trial), summary.json
+// (best architecture, Pareto set, counts), best_arch.json. Each is written to a temporary file
+// and renamed, so a reader never sees half a file.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nascent/core/objective.h"
+#include "nascent/core/trial.h"
+
+namespace nascent::space {
+class SearchSpace;
+}
+
+namespace nascent::run {
+
+void write_file_atomic(const std::string& path, const std::string& text);
+
+// Columns: trial, status, fidelity, arch (compact JSON), then one column per metric (the union
+// over all trials, in name order).
+std::string trials_csv(const std::vector<Trial>& trials, const space::SearchSpace& space);
+
+// A trial as JSON for summaries: {"trial", "status", "arch", "fidelity", "metrics"}.
+nlohmann::json trial_json(const Trial& t, const space::SearchSpace& space);
+
+struct SummaryInput {
+  const std::vector<Trial>* trials = nullptr;
+  const space::SearchSpace* space = nullptr;
+  const Objective* objective = nullptr;
+  std::string strategy;
+  uint64_t seed = 0;
+  double elapsed_s = 0;
+  std::string status;    // running | done | interrupted
+  nlohmann::json final;  // final training results, or null
+};
+nlohmann::json summary_json(const SummaryInput& in);
+
+// Architecture JSON plus the options its space was built with, so the file alone rebuilds it.
+nlohmann::json arch_file_json(const Arch& arch, const space::SearchSpace& space, const nlohmann::json& space_options);
+
+}  // namespace nascent::run

@@ -1,0 +1,172 @@
+#include "nascent/run/runner.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <deque>
+
+#include "nascent/core/rng.h"
+#include "nascent/run/interrupt.h"
+#include "nascent/run/outputs.h"
+#include "nascent/space/space.h"
+#include "nascent/store/store.h"
+#include "nascent/strategy/strategy.h"
+
+namespace nascent::run {
+
+bool counts_against_budget(const Trial& t) {
+  return t.status != TrialStatus::kRunning && t.status != TrialStatus::kRejected;
+}
+
+Runner::Runner(const space::SearchSpace& space, strategy::Strategy& strategy, store::Store& store, Executor& executor,
+               const Objective& objective, RunnerOptions options, ProgressReporter& progress)
+    : space_(space),
+      strategy_(strategy),
+      store_(store),
+      executor_(executor),
+      objective_(objective),
+      options_(std::move(options)),
+      progress_(progress) {}
+
+uint64_t Runner::eval_seed(const Proposal& p) const {
+  // The same architecture at the same fidelity always starts from the same weights, whatever
+  // order it is proposed in.
+  return Rng::derive(options_.seed, "eval/" + space_.hash(p.arch) + "/" + p.fidelity.key()).next();
+}
+
+RunOutcome Runner::run() {
+  const auto session_start = std::chrono::steady_clock::now();
+  const double elapsed_before = store_.info().elapsed_s;
+  auto elapsed = [&] {
+    return elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - session_start).count();
+  };
+
+  std::vector<Trial> done;  // finished trials, for the best-so-far shown in progress lines
+  std::deque<Trial> requeue;
+  int64_t counted = 0;
+  for (const auto& t : store_.trials()) {
+    if (t.status == TrialStatus::kRunning) {
+      requeue.push_back(t);
+    } else {
+      done.push_back(t);
+      if (counts_against_budget(t)) ++counted;
+    }
+  }
+  if (auto state = store_.strategy_state()) strategy_.load_state(*state);
+  if (!done.empty() || !requeue.empty())
+    progress_.message(fmt::format("resuming: {} trials counted, {} re-queued, {} of search time spent", counted,
+                                  requeue.size(), format_duration(elapsed_before)));
+
+  const std::string metric = objective_.metrics().front().name;
+  auto best_value = [&]() -> std::optional<double> {
+    auto b = objective_.best(done);
+    if (!b) return std::nullopt;
+    return done[*b].metric(metric);
+  };
+
+  int64_t session_counted = 0;
+  int64_t consecutive_rejections = 0;
+  std::string status = "done";
+  try {
+    while (true) {
+      // Fill the executor.
+      while (executor_.pending() < executor_.capacity()) {
+        if (counted + executor_.pending() >= options_.max_trials) break;
+        if (options_.time_budget_s > 0 && elapsed() >= options_.time_budget_s) break;
+        if (stop_requested()) break;
+        Trial t;
+        if (!requeue.empty()) {
+          t = requeue.front();
+          requeue.pop_front();
+        } else {
+          std::optional<Proposal> p = strategy_.ask();
+          if (!p) break;
+          t.proposal = *p;
+          t.id = store_.begin_trial(t.proposal, strategy_.state(), "inline");
+          t.status = TrialStatus::kRunning;
+        }
+        std::optional<Trial> earlier =
+            options_.reuse_results ? store_.find_result(t.proposal.arch, t.proposal.fidelity) : std::nullopt;
+        if (earlier) {
+          // Already trained at this fidelity: reuse the stored result.
+          Trial r = t;
+          r.status = earlier->status;
+          r.metrics = earlier->metrics;
+          r.reason = fmt::format("reused trial {}", earlier->id);
+          r.started = r.ended = unix_now();
+          r.worker = "reused";
+          strategy_.tell(r);
+          store_.finish_trial(r, strategy_.state(), elapsed());
+          done.push_back(r);
+          ++counted;
+          ++session_counted;
+          progress_.trial_done(r, space_.describe(r.proposal.arch), metric, counted, options_.max_trials, best_value(),
+                               elapsed(), std::nullopt);
+          continue;
+        }
+        executor_.submit(t, eval_seed(t.proposal));
+      }
+      if (executor_.pending() == 0) {
+        if (counted >= options_.max_trials || (options_.time_budget_s > 0 && elapsed() >= options_.time_budget_s)) {
+          status = "done";
+        } else if (stop_requested()) {
+          status = "interrupted";
+        } else if (consecutive_rejections >= options_.max_consecutive_rejections) {
+          status = "exhausted";
+        } else {
+          status = strategy_.exhausted() ? "exhausted" : "done";
+        }
+        break;
+      }
+      Trial t = executor_.collect();
+      strategy_.tell(t);
+      store_.finish_trial(t, strategy_.state(), elapsed());
+      done.push_back(t);
+      if (counts_against_budget(t)) {
+        ++counted;
+        ++session_counted;
+        consecutive_rejections = 0;
+      } else if (++consecutive_rejections >= options_.max_consecutive_rejections) {
+        progress_.message(fmt::format("{} candidates in a row broke the constraints ({}); stopping",
+                                      consecutive_rejections, objective_.describe()));
+        break;
+      }
+      std::optional<double> left;
+      if (session_counted > 0) {
+        const double per = (elapsed() - elapsed_before) / static_cast<double>(session_counted);
+        left = per * static_cast<double>(std::max<int64_t>(0, options_.max_trials - counted));
+        if (options_.time_budget_s > 0) left = std::min(*left, std::max(0.0, options_.time_budget_s - elapsed()));
+      }
+      progress_.trial_done(t, space_.describe(t.proposal.arch), metric, counted, options_.max_trials, best_value(),
+                           elapsed(), left);
+      if (!options_.out_dir.empty()) write_outputs("running");
+    }
+  } catch (const Interrupted&) {
+    status = "interrupted";
+  }
+  store_.set_status(status == "interrupted" ? "interrupted" : "done");
+  RunOutcome out{status, counted, elapsed()};
+  if (!options_.out_dir.empty()) write_outputs(status);
+  return out;
+}
+
+void Runner::write_outputs(const std::string& status, const nlohmann::json& final) const {
+  const std::vector<Trial> trials = store_.trials();
+  write_file_atomic(options_.out_dir + "/trials.csv", trials_csv(trials, space_));
+  SummaryInput in;
+  in.trials = &trials;
+  in.space = &space_;
+  in.objective = &objective_;
+  in.strategy = options_.strategy_name;
+  in.seed = options_.seed;
+  in.elapsed_s = store_.info().elapsed_s;
+  in.status = status;
+  in.final = final;
+  const nlohmann::json summary = summary_json(in);
+  write_file_atomic(options_.out_dir + "/summary.json", summary.dump(2) + "\n");
+  if (auto b = objective_.best(trials))
+    write_file_atomic(options_.out_dir + "/best_arch.json",
+                      arch_file_json(trials[*b].proposal.arch, space_, options_.space_options).dump(2) + "\n");
+}
+
+}  // namespace nascent::run

@@ -1,0 +1,102 @@
+#include "nascent/space/ops.h"
+
+#include "nascent/core/error.h"
+#include "nascent/space/network.h"
+
+namespace nascent::space {
+namespace {
+thread_local OpCounter* g_counter = nullptr;
+}
+
+int64_t count_parameters(const torch::nn::Module& m) {
+  int64_t n = 0;
+  for (const auto& p : m.parameters())
+    if (p.requires_grad()) n += p.numel();
+  return n;
+}
+
+CountScope::CountScope(OpCounter* counter) : previous_(g_counter) { g_counter = counter; }
+CountScope::~CountScope() { g_counter = previous_; }
+
+void count_macs(const torch::Tensor& out, int64_t inputs_per_output) {
+  if (!g_counter) return;
+  const double per_example = static_cast<double>(out.numel()) / std::max<int64_t>(1, out.size(0));
+  g_counter->macs += per_example * static_cast<double>(inputs_per_output);
+  g_counter->activations += per_example;
+}
+
+void count_activation(const torch::Tensor& out) {
+  if (!g_counter) return;
+  g_counter->activations += static_cast<double>(out.numel()) / std::max<int64_t>(1, out.size(0));
+}
+
+bool is_activation(const std::string& n) {
+  return n == "relu" || n == "relu6" || n == "hswish" || n == "swish" || n == "gelu" || n == "sigmoid" || n == "tanh" ||
+         n == "none";
+}
+
+torch::Tensor activate(const torch::Tensor& x, const std::string& n) {
+  if (n == "relu") return torch::relu(x);
+  if (n == "relu6") return torch::clamp(x, 0, 6);
+  if (n == "hswish") return torch::hardswish(x);
+  if (n == "swish") return torch::silu(x);
+  if (n == "gelu") return torch::gelu(x);
+  if (n == "sigmoid") return torch::sigmoid(x);
+  if (n == "tanh") return torch::tanh(x);
+  if (n == "none") return x;
+  throw InternalError("unknown activation '" + n + "'");
+}
+
+ConvBnImpl::ConvBnImpl(const ConvBnOptions& o) : o_(o) {
+  NASCENT_CHECK(o.in > 0 && o.out > 0 && o.in % o.groups == 0 && o.out % o.groups == 0,
+                "ConvBn channels must be positive and divisible by groups");
+  NASCENT_CHECK(is_activation(o.act), "unknown activation '" + o.act + "'");
+  const int64_t pad = (o.kernel - 1) / 2 * o.dilation;
+  conv_ = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(o.in, o.out, o.kernel)
+                                                        .stride(o.stride)
+                                                        .padding(pad)
+                                                        .dilation(o.dilation)
+                                                        .groups(o.groups)
+                                                        .bias(!o.bn)));
+  if (o.bn) bn_ = register_module("bn", torch::nn::BatchNorm2d(o.out));
+}
+
+torch::Tensor ConvBnImpl::forward(const torch::Tensor& x) {
+  torch::Tensor y = conv_(x);
+  count_macs(y, o_.in / o_.groups * o_.kernel * o_.kernel);
+  if (o_.bn) y = bn_(y);
+  return activate(y, o_.act);
+}
+
+CountedLinearImpl::CountedLinearImpl(int64_t in, int64_t out, bool bias) : in_(in) {
+  linear_ = register_module("linear", torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias)));
+}
+
+torch::Tensor CountedLinearImpl::forward(const torch::Tensor& x) {
+  torch::Tensor y = linear_(x);
+  count_macs(y, in_);
+  return y;
+}
+
+SqueezeExciteImpl::SqueezeExciteImpl(int64_t channels, int64_t reduced) {
+  fc1_ = register_module("fc1", CountedLinear(channels, reduced));
+  fc2_ = register_module("fc2", CountedLinear(reduced, channels));
+}
+
+torch::Tensor SqueezeExciteImpl::forward(const torch::Tensor& x) {
+  // [B, C, H, W] -> [B, C] -> gates [B, C, 1, 1]
+  torch::Tensor s = x.mean({2, 3});
+  s = torch::sigmoid(fc2_(torch::relu(fc1_(s))));
+  return x * s.unsqueeze(-1).unsqueeze(-1);
+}
+
+int64_t scale_channels(int64_t channels, double width_mult, int64_t divisor) {
+  const double scaled = static_cast<double>(channels) * width_mult;
+  int64_t c = static_cast<int64_t>(scaled / divisor + 0.5) * divisor;
+  if (c < divisor) c = divisor;
+  // Rounding down must not remove more than 10% (MobileNet's make_divisible rule).
+  if (static_cast<double>(c) < 0.9 * scaled) c += divisor;
+  return c;
+}
+
+}  // namespace nascent::space

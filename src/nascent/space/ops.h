@@ -1,0 +1,82 @@
+// Counted building blocks shared by the spaces. Convolutions and linear layers report their
+// multiply-accumulates to the active OpCounter, so FLOPs are counted exactly from one forward
+// pass of any network built from these ops (see estimate/profile.h), with no per-space formulas.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+namespace nascent::space {
+
+// Per-example totals gathered during a counted forward pass.
+struct OpCounter {
+  double macs = 0;         // multiply-accumulates of conv and linear layers
+  double activations = 0;  // elements written by counted ops (what backward keeps, roughly)
+};
+
+// While alive, counted ops on this thread add to *counter.
+class CountScope {
+ public:
+  explicit CountScope(OpCounter* counter);
+  ~CountScope();
+  CountScope(const CountScope&) = delete;
+  CountScope& operator=(const CountScope&) = delete;
+
+ private:
+  OpCounter* previous_;
+};
+
+// Adds a conv/linear output's MACs: out elements per example x inputs per output.
+void count_macs(const torch::Tensor& out, int64_t inputs_per_output);
+void count_activation(const torch::Tensor& out);
+
+// Activations by name: relu, relu6, hswish, swish, gelu, sigmoid, tanh, none.
+torch::Tensor activate(const torch::Tensor& x, const std::string& name);
+bool is_activation(const std::string& name);
+
+struct ConvBnOptions {
+  int64_t in = 0, out = 0, kernel = 3, stride = 1, groups = 1, dilation = 1;
+  bool bn = true;
+  std::string act = "relu";  // "none" for a linear projection
+};
+
+// Conv2d (same padding, no bias when followed by BN) -> BatchNorm2d -> activation.
+class ConvBnImpl : public torch::nn::Module {
+ public:
+  explicit ConvBnImpl(const ConvBnOptions& o);
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  ConvBnOptions o_;
+  torch::nn::Conv2d conv_{nullptr};
+  torch::nn::BatchNorm2d bn_{nullptr};
+};
+TORCH_MODULE(ConvBn);
+
+class CountedLinearImpl : public torch::nn::Module {
+ public:
+  CountedLinearImpl(int64_t in, int64_t out, bool bias = true);
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  int64_t in_;
+  torch::nn::Linear linear_{nullptr};
+};
+TORCH_MODULE(CountedLinear);
+
+// Squeeze-and-excitation (Hu et al. 2018): channel gates from a pooled bottleneck.
+class SqueezeExciteImpl : public torch::nn::Module {
+ public:
+  SqueezeExciteImpl(int64_t channels, int64_t reduced);
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  CountedLinear fc1_{nullptr}, fc2_{nullptr};
+};
+TORCH_MODULE(SqueezeExcite);
+
+// Rounds channels to a multiple of `divisor` (at least divisor), for width multipliers.
+int64_t scale_channels(int64_t channels, double width_mult, int64_t divisor = 4);
+
+}  // namespace nascent::space

@@ -1,0 +1,58 @@
+#include "nascent/space/registry.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <map>
+#include <mutex>
+
+#include "nascent/core/config.h"
+#include "nascent/core/error.h"
+#include "nascent/space/chain.h"
+
+namespace nascent::space {
+namespace {
+
+std::map<std::string, SpaceInfo>& table() {
+  static std::map<std::string, SpaceInfo> t;
+  static std::once_flag builtins;
+  std::call_once(builtins, [] {
+    t["chain"] = {"chain", "macro chain CNN: per stage blocks, op, kernel, width, activation, skip",
+                  [](ConfigSection& o) { return std::make_unique<ChainSpace>(ChainOptions::from_config(o)); }};
+  });
+  return t;
+}
+
+}  // namespace
+
+void register_space(SpaceInfo info) {
+  NASCENT_CHECK(!info.name.empty() && info.factory, "a space needs a name and a factory");
+  table()[info.name] = std::move(info);
+}
+
+std::unique_ptr<SearchSpace> make_space(const std::string& name, ConfigSection& options) {
+  auto& t = table();
+  auto it = t.find(name);
+  if (it == t.end()) {
+    std::vector<std::string> names;
+    for (const auto& [n, _] : t) names.push_back(n);
+    throw InputError(options.file(), "space.name",
+                     fmt::format("unknown space '{}'; known: {}", name, fmt::join(names, ", ")));
+  }
+  return it->second.factory(options);
+}
+
+std::unique_ptr<SearchSpace> make_space(const std::string& name) {
+  ConfigSection none(nlohmann::json::object(), "space." + name, "");
+  return make_space(name, none);
+}
+
+std::vector<SpaceInfo> registered_spaces() {
+  std::vector<SpaceInfo> out;
+  for (const auto& [_, info] : table()) out.push_back(info);
+  return out;
+}
+
+bool has_space(const std::string& name) { return table().count(name) > 0; }
+
+}  // namespace nascent::space

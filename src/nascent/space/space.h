@@ -1,0 +1,81 @@
+// The search-space interface. A space is an ordered list of categorical Decisions (with optional
+// conditions on earlier decisions) plus a builder from one choice per decision to a network.
+// Everything strategies need (sampling, mutation, neighbours, encodings, canonical form, hashes,
+// JSON) is implemented here once, on the decisions alone; spaces add only what is their own.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
+
+#include "nascent/core/arch.h"
+#include "nascent/core/rng.h"
+#include "nascent/core/task.h"
+
+namespace nascent::space {
+
+class Network;  // torch module with forward(x); see network.h
+
+class SearchSpace {
+ public:
+  SearchSpace(std::string name, std::vector<Decision> decisions);
+  virtual ~SearchSpace() = default;
+
+  const std::string& name() const { return name_; }
+  const std::vector<Decision>& decisions() const { return decisions_; }
+  size_t num_decisions() const { return decisions_.size(); }
+  // Index of a decision by name, or -1.
+  int index_of(const std::string& decision) const;
+  // Whether decision i exists in arch (its condition, if any, holds).
+  bool active(const Arch& arch, size_t i) const;
+
+  // Uniform choice for every active decision; inactive decisions hold 0.
+  virtual Arch sample(Rng& rng) const;
+  // Changes exactly one active decision to a different option (decisions it activates are
+  // sampled, decisions it deactivates reset); the result is canonical and differs from arch.
+  virtual Arch mutate(const Arch& arch, Rng& rng) const;
+  // Every architecture one decision away, canonical and distinct from arch and each other.
+  virtual std::vector<Arch> neighbors(const Arch& arch) const;
+  // Uniform crossover of two parents, decision by decision.
+  Arch crossover(const Arch& a, const Arch& b, Rng& rng) const;
+  // Fixed-length numeric vector: one-hot per decision (all zeros when inactive).
+  virtual std::vector<float> encode(const Arch& arch) const;
+  size_t encoding_size() const;
+
+  // Canonical form: inactive decisions reset; spaces with symmetries (cells) also fold
+  // equivalent architectures onto one representative.
+  virtual Arch canonical(const Arch& arch) const;
+  // Stable 16-hex-digit hash of the canonical form (by option names, not indices).
+  std::string hash(const Arch& arch) const;
+
+  // {"space": name, "choices": {decision: option}}; only active decisions are written.
+  nlohmann::json to_json(const Arch& arch) const;
+  // Validates and converts; throws InputError naming `source` and the bad field.
+  Arch from_json(const nlohmann::json& j, const std::string& source) const;
+  // Short human-readable form for progress lines.
+  virtual std::string describe(const Arch& arch) const;
+
+  // Number of architectures (counting decisions only where active). Doubles: spaces get huge.
+  virtual double size() const;
+  // Number of distinct architectures after canonicalisation, when the space can count them;
+  // negative when unknown.
+  virtual double distinct_size() const { return -1; }
+
+  // Builds the network for a task; width_mult scales every channel count (a fidelity knob).
+  virtual std::shared_ptr<Network> build(const Arch& arch, const Task& task, double width_mult = 1.0) const = 0;
+  // Whether this space can build for the task (e.g. image spaces need [C, H, W] inputs).
+  virtual bool supports(const Task& task) const;
+
+ protected:
+  // Throws InputError if the architecture is structurally invalid for this space.
+  virtual void validate(const Arch& arch, const std::string& source) const;
+
+ private:
+  std::string name_;
+  std::vector<Decision> decisions_;
+  std::vector<int> parent_;                       // condition's decision index, -1 if none
+  std::vector<std::vector<bool>> parent_allows_;  // per option of the parent
+};
+
+}  // namespace nascent::space

@@ -1,0 +1,224 @@
+#include "nascent/store/store.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+
+#include "nascent/core/error.h"
+#include "nascent/space/space.h"
+
+namespace nascent::store {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+double now_s() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+
+bool file_exists(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+nlohmann::json metrics_to_json(const Metrics& m) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : m)
+    if (std::isfinite(v)) j[k] = v;
+  return j;
+}
+
+std::string iso_now() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+}  // namespace
+
+Store::Store(const std::string& path, const space::SearchSpace& space)
+    : db_(std::make_unique<Database>(path)), space_(space) {}
+
+std::unique_ptr<Store> Store::create(const std::string& path, const nlohmann::json& config, uint64_t seed,
+                                     const space::SearchSpace& space) {
+  if (file_exists(path))
+    throw InputError(path, "",
+                     "an experiment already exists here; use --resume to continue it or choose another --out");
+  std::unique_ptr<Store> s(new Store(path, space));
+  s->create_schema();
+  Statement ins(*s->db_,
+                "INSERT INTO experiment(id, config, seed, status, versions, created, elapsed_s) "
+                "VALUES (1, ?, ?, 'running', ?, ?, 0)");
+  nlohmann::json versions = {{"nascent", NASCENT_VERSION}, {"schema", kSchemaVersion}};
+  ins.bind(1, config.dump()).bind(2, static_cast<int64_t>(seed)).bind(3, versions.dump()).bind(4, iso_now()).run();
+  return s;
+}
+
+std::unique_ptr<Store> Store::open(const std::string& path, const space::SearchSpace& space) {
+  if (!file_exists(path)) throw InputError(path, "", "no experiment database here to resume");
+  std::unique_ptr<Store> s(new Store(path, space));
+  Statement v(*s->db_, "PRAGMA user_version");
+  v.step();
+  if (v.column_int(0) != kSchemaVersion)
+    throw InputError(path, "",
+                     fmt::format("database schema version {} is not {}; not a nascent experiment of this version",
+                                 v.column_int(0), kSchemaVersion));
+  return s;
+}
+
+nlohmann::json Store::read_config(const std::string& path) {
+  if (!file_exists(path)) throw InputError(path, "", "no experiment database here");
+  Database db(path);
+  try {
+    Statement s(db, "SELECT config FROM experiment WHERE id = 1");
+    if (!s.step()) throw InputError(path, "experiment", "the database holds no experiment");
+    return nlohmann::json::parse(s.column_text(0));
+  } catch (const InternalError& e) {
+    throw InputError(path, "", "not a nascent experiment database");
+  }
+}
+
+void Store::create_schema() {
+  Transaction tx(*db_);
+  db_->exec(R"sql(
+    CREATE TABLE experiment (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      config TEXT NOT NULL, seed INTEGER NOT NULL, status TEXT NOT NULL,
+      versions TEXT NOT NULL, created TEXT NOT NULL, elapsed_s REAL NOT NULL);
+    CREATE TABLE trial (
+      id INTEGER PRIMARY KEY,
+      status TEXT NOT NULL,
+      arch TEXT NOT NULL, arch_hash TEXT NOT NULL,
+      fidelity TEXT NOT NULL, fidelity_key TEXT NOT NULL,
+      meta TEXT NOT NULL, metrics TEXT NOT NULL, reason TEXT NOT NULL,
+      started REAL NOT NULL, ended REAL, worker TEXT NOT NULL);
+    CREATE INDEX trial_by_arch ON trial(arch_hash, fidelity_key);
+    CREATE TABLE strategy_state (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      after_trial INTEGER NOT NULL, event TEXT NOT NULL, state TEXT NOT NULL, updated REAL NOT NULL);
+  )sql");
+  db_->exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
+  tx.commit();
+}
+
+ExperimentInfo Store::info() const {
+  Statement s(*db_, "SELECT config, seed, status, versions, created, elapsed_s FROM experiment WHERE id = 1");
+  if (!s.step()) throw InputError(db_->path(), "experiment", "the database holds no experiment");
+  ExperimentInfo i;
+  i.config = nlohmann::json::parse(s.column_text(0));
+  i.seed = static_cast<uint64_t>(s.column_int(1));
+  i.status = s.column_text(2);
+  i.versions = nlohmann::json::parse(s.column_text(3));
+  i.created = s.column_text(4);
+  i.elapsed_s = s.column_double(5);
+  return i;
+}
+
+void Store::set_status(const std::string& status) {
+  Statement(*db_, "UPDATE experiment SET status = ? WHERE id = 1").bind(1, status).run();
+}
+
+namespace {
+void save_state(Database& db, int64_t trial, const char* event, const nlohmann::json& state) {
+  Statement(db,
+            "INSERT INTO strategy_state(id, after_trial, event, state, updated) VALUES (1, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET after_trial = excluded.after_trial, event = excluded.event, "
+            "state = excluded.state, updated = excluded.updated")
+      .bind(1, trial)
+      .bind(2, std::string(event))
+      .bind(3, state.dump())
+      .bind(4, now_s())
+      .run();
+}
+}  // namespace
+
+int64_t Store::begin_trial(const Proposal& p, const nlohmann::json& strategy_state, const std::string& worker) {
+  Transaction tx(*db_);
+  Statement ins(
+      *db_,
+      "INSERT INTO trial(status, arch, arch_hash, fidelity, fidelity_key, meta, metrics, reason, started, worker) "
+      "VALUES ('running', ?, ?, ?, ?, ?, '{}', '', ?, ?)");
+  ins.bind(1, space_.to_json(p.arch).dump())
+      .bind(2, space_.hash(p.arch))
+      .bind(3, p.fidelity.to_json().dump())
+      .bind(4, p.fidelity.key())
+      .bind(5, p.meta.dump())
+      .bind(6, now_s())
+      .bind(7, worker)
+      .run();
+  const int64_t id = db_->last_insert_id();
+  save_state(*db_, id, "ask", strategy_state);
+  tx.commit();
+  return id;
+}
+
+void Store::finish_trial(const Trial& t, const nlohmann::json& strategy_state, double elapsed_s) {
+  NASCENT_CHECK(t.id > 0 && t.status != TrialStatus::kRunning, "finish_trial needs a finished trial with an id");
+  Transaction tx(*db_);
+  Statement up(*db_,
+               "UPDATE trial SET status = ?, metrics = ?, reason = ?, started = ?, ended = ?, worker = ? WHERE id = ?");
+  up.bind(1, to_string(t.status))
+      .bind(2, metrics_to_json(t.metrics).dump())
+      .bind(3, t.reason)
+      .bind(4, t.started)
+      .bind(5, t.ended)
+      .bind(6, t.worker)
+      .bind(7, t.id)
+      .run();
+  if (db_->changes() != 1) db_->fail(fmt::format("trial {} does not exist", t.id));
+  save_state(*db_, t.id, "tell", strategy_state);
+  Statement(*db_, "UPDATE experiment SET elapsed_s = ? WHERE id = 1").bind(1, elapsed_s).run();
+  tx.commit();
+}
+
+Trial Store::read_row(Statement& s) const {
+  Trial t;
+  t.id = s.column_int(0);
+  t.status = trial_status_from_string(s.column_text(1));
+  t.proposal.arch = space_.from_json(nlohmann::json::parse(s.column_text(2)), db_->path());
+  t.proposal.fidelity = Fidelity::from_json(nlohmann::json::parse(s.column_text(3)));
+  t.proposal.meta = nlohmann::json::parse(s.column_text(4));
+  const nlohmann::json metrics = nlohmann::json::parse(s.column_text(5));
+  for (auto it = metrics.begin(); it != metrics.end(); ++it)
+    if (it->is_number()) t.metrics[it.key()] = it->get<double>();
+  t.reason = s.column_text(6);
+  t.started = s.column_double(7);
+  t.ended = s.column_null(8) ? 0 : s.column_double(8);
+  t.worker = s.column_text(9);
+  return t;
+}
+
+static const char* kTrialColumns = "id, status, arch, fidelity, meta, metrics, reason, started, ended, worker";
+
+std::vector<Trial> Store::trials() const {
+  Statement s(*db_, fmt::format("SELECT {} FROM trial ORDER BY id", kTrialColumns));
+  std::vector<Trial> out;
+  while (s.step()) out.push_back(read_row(s));
+  return out;
+}
+
+std::optional<Trial> Store::trial(int64_t id) const {
+  Statement s(*db_, fmt::format("SELECT {} FROM trial WHERE id = ?", kTrialColumns));
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return read_row(s);
+}
+
+std::optional<nlohmann::json> Store::strategy_state() const {
+  Statement s(*db_, "SELECT state FROM strategy_state WHERE id = 1");
+  if (!s.step()) return std::nullopt;
+  return nlohmann::json::parse(s.column_text(0));
+}
+
+std::optional<Trial> Store::find_result(const Arch& arch, const Fidelity& f) const {
+  Statement s(*db_, fmt::format("SELECT {} FROM trial WHERE arch_hash = ? AND fidelity_key = ? AND status = 'ok' "
+                                "ORDER BY id LIMIT 1",
+                                kTrialColumns));
+  s.bind(1, space_.hash(arch)).bind(2, f.key());
+  if (!s.step()) return std::nullopt;
+  return read_row(s);
+}
+
+}  // namespace nascent::store

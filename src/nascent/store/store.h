@@ -1,0 +1,69 @@
+// The experiment store: one SQLite file per experiment (WAL). Every trial is written in a
+// transaction together with the strategy's state, so that after a crash at any moment the
+// database holds every completed trial and a strategy state consistent with it.
+//   experiment      one row: config, seed, status, versions, elapsed seconds
+//   trial           one row per trial: proposal, status, metrics, reason, timings, worker
+//   strategy_state  one row: the strategy's state after the latest ask or tell
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nascent/core/trial.h"
+#include "nascent/store/sqlite.h"
+
+namespace nascent::space {
+class SearchSpace;
+}
+
+namespace nascent::store {
+
+struct ExperimentInfo {
+  nlohmann::json config;
+  uint64_t seed = 0;
+  std::string status;  // running | done | interrupted
+  nlohmann::json versions;
+  std::string created;
+  double elapsed_s = 0;  // search time spent over all sessions
+};
+
+class Store {
+ public:
+  // Creates the database for a new experiment; InputError if the file already holds one.
+  static std::unique_ptr<Store> create(const std::string& path, const nlohmann::json& config, uint64_t seed,
+                                       const space::SearchSpace& space);
+  // Opens an existing experiment (for --resume or reading); InputError if there is none.
+  static std::unique_ptr<Store> open(const std::string& path, const space::SearchSpace& space);
+  // Reads the stored config without knowing the space (to rebuild the space from it).
+  static nlohmann::json read_config(const std::string& path);
+
+  ExperimentInfo info() const;
+  void set_status(const std::string& status);
+
+  // Records a new running trial and the strategy state after its ask, atomically. Returns its id.
+  int64_t begin_trial(const Proposal& p, const nlohmann::json& strategy_state, const std::string& worker);
+  // Records a finished trial, the strategy state after its tell and the elapsed search time,
+  // atomically.
+  void finish_trial(const Trial& t, const nlohmann::json& strategy_state, double elapsed_s);
+
+  std::vector<Trial> trials() const;  // ordered by id
+  std::optional<Trial> trial(int64_t id) const;
+  std::optional<nlohmann::json> strategy_state() const;
+  // An earlier completed (ok) trial of the same architecture at the same fidelity.
+  std::optional<Trial> find_result(const Arch& arch, const Fidelity& f) const;
+
+  const std::string& path() const { return db_->path(); }
+
+ private:
+  Store(const std::string& path, const space::SearchSpace& space);
+  void create_schema();
+  Trial read_row(Statement& s) const;
+  std::unique_ptr<Database> db_;
+  const space::SearchSpace& space_;
+};
+
+}  // namespace nascent::store

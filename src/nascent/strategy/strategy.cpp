@@ -1,0 +1,70 @@
+#include "nascent/strategy/strategy.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <limits>
+#include <map>
+#include <mutex>
+
+#include "nascent/core/config.h"
+#include "nascent/core/error.h"
+#include "nascent/strategy/evolution.h"
+#include "nascent/strategy/random_search.h"
+
+namespace nascent::strategy {
+namespace {
+
+std::map<std::string, StrategyInfo>& table() {
+  static std::map<std::string, StrategyInfo> t;
+  static std::once_flag builtins;
+  std::call_once(builtins, [] {
+    t["random"] = {"random", "uniform random sampling without repeats (baseline)",
+                   [](ConfigSection& o, const StrategyContext& c) {
+                     return std::make_unique<RandomSearch>(c, RandomOptions::from_config(o));
+                   }};
+    t["evolution"] = {"evolution", "regularized (aging) evolution, Real et al. 2019",
+                      [](ConfigSection& o, const StrategyContext& c) {
+                        return std::make_unique<RegularizedEvolution>(c, EvolutionOptions::from_config(o));
+                      }};
+  });
+  return t;
+}
+
+}  // namespace
+
+double Strategy::fitness(const Trial& trial) const {
+  auto s = ctx_.objective.score(trial);
+  return s ? *s : -std::numeric_limits<double>::infinity();
+}
+
+void register_strategy(StrategyInfo info) {
+  NASCENT_CHECK(!info.name.empty() && info.factory, "a strategy needs a name and a factory");
+  table()[info.name] = std::move(info);
+}
+
+std::unique_ptr<Strategy> make_strategy(const std::string& name, ConfigSection& options, const StrategyContext& ctx) {
+  auto& t = table();
+  auto it = t.find(name);
+  if (it == t.end()) {
+    std::vector<std::string> names;
+    for (const auto& [n, _] : t) names.push_back(n);
+    throw InputError(options.file(), "strategy.name",
+                     fmt::format("unknown strategy '{}'; known: {}", name, fmt::join(names, ", ")));
+  }
+  return it->second.factory(options, ctx);
+}
+
+std::vector<StrategyInfo> registered_strategies() {
+  std::vector<StrategyInfo> out;
+  for (const auto& [_, info] : table()) out.push_back(info);
+  return out;
+}
+
+nlohmann::json choices_to_json(const Arch& a) { return a.choices; }
+
+Arch arch_from_choices(const std::string& space, const nlohmann::json& j) {
+  return Arch{space, j.get<std::vector<int>>()};
+}
+
+}  // namespace nascent::strategy

@@ -1,0 +1,133 @@
+// End-to-end searches as real processes: the smoke example, same-seed determinism, kill -9 in
+// the middle of a trial followed by --resume, and training the best architecture found.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "nascent/store/sqlite.h"
+#include "support/support.h"
+
+namespace nascent {
+namespace {
+
+using test::run_nascent;
+using test::TempDir;
+
+struct Row {
+  int64_t id;
+  std::string status, arch, metrics;
+};
+
+std::vector<Row> read_trials(const std::string& db_path) {
+  store::Database db(db_path);
+  store::Statement s(db, "SELECT id, status, arch, metrics FROM trial ORDER BY id");
+  std::vector<Row> out;
+  while (s.step()) out.push_back({s.column_int(0), s.column_text(1), s.column_text(2), s.column_text(3)});
+  return out;
+}
+
+std::vector<std::string> search_args(const std::string& out) {
+  return {"search", "--config", "examples/smoke.yaml", "--max-trials", "8", "--seed", "1", "--out", out};
+}
+
+TEST(SearchEndToEnd, SmokeRunIsCompleteAndDeterministicAndSurvivesKill9) {
+  TempDir dir;
+  // Two uninterrupted runs with the same seed propose the same architectures in the same order.
+  auto r1 = run_nascent(search_args(dir.file("a")));
+  ASSERT_EQ(r1.exit_code, 0) << r1.out;
+  auto r2 = run_nascent(search_args(dir.file("b")));
+  ASSERT_EQ(r2.exit_code, 0) << r2.out;
+  const auto a = read_trials(dir.file("a/experiment.db"));
+  const auto b = read_trials(dir.file("b/experiment.db"));
+  ASSERT_EQ(a.size(), 8u);
+  ASSERT_EQ(b.size(), 8u);
+  for (size_t i = 0; i < 8; ++i) {
+    EXPECT_EQ(a[i].arch, b[i].arch) << "trial " << i + 1;
+    EXPECT_EQ(a[i].status, "ok");
+  }
+  // Run outputs.
+  const auto summary = nlohmann::json::parse(test::read_file(dir.file("a/summary.json")));
+  EXPECT_EQ(summary["trials"], 8);
+  EXPECT_EQ(summary["status"], "done");
+  EXPECT_GT(summary["best"]["metrics"]["val_accuracy"].get<double>(), 0.5);
+  EXPECT_NE(test::read_file(dir.file("a/best_arch.json")).find("\"space\": \"chain\""), std::string::npos);
+  EXPECT_NE(r1.out.find("trial 8/8"), std::string::npos) << r1.out;
+
+  // Third run: kill -9 in the middle of the fourth trial, then resume.
+  const std::string c = dir.file("c");
+  std::vector<std::string> args = search_args(c);
+  std::vector<char*> argv;
+  std::string bin = test::nascent_binary();
+  argv.push_back(bin.data());
+  for (auto& s : args) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (chdir(test::source_dir().c_str()) != 0) _exit(127);
+    freopen("/dev/null", "w", stdout);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  // Kill as soon as a fourth (or later) trial is seen running: that is inside its training.
+  std::vector<Row> before;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (access((c + "/experiment.db").c_str(), F_OK) != 0) continue;
+    try {
+      before = read_trials(c + "/experiment.db");
+    } catch (const std::exception&) {
+      continue;
+    }
+    if (before.size() >= 4 && before.back().status == "running") break;
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  before = read_trials(c + "/experiment.db");
+  ASSERT_GE(before.size(), 4u);
+  ASSERT_LT(before.size(), 8u);
+  const size_t done_before = before.size() - 1;
+  EXPECT_EQ(before.back().status, "running");
+
+  std::vector<std::string> resume = search_args(c);
+  resume.push_back("--resume");
+  auto r3 = run_nascent(resume);
+  ASSERT_EQ(r3.exit_code, 0) << r3.out;
+  EXPECT_NE(r3.out.find(fmt::format("resuming: {} trials counted, 1 re-queued", done_before)), std::string::npos)
+      << r3.out;
+  const auto after = read_trials(c + "/experiment.db");
+  ASSERT_EQ(after.size(), 8u);  // exactly --max-trials, none lost, none run twice
+  for (size_t i = 0; i < 8; ++i) {
+    EXPECT_EQ(after[i].id, static_cast<int64_t>(i) + 1);
+    EXPECT_EQ(after[i].status, "ok");
+    EXPECT_EQ(after[i].arch, a[i].arch) << "trial " << i + 1;  // same order as uninterrupted
+  }
+  for (size_t i = 0; i < done_before; ++i)
+    EXPECT_EQ(after[i].metrics, before[i].metrics) << "trial " << i + 1 << " changed";
+
+  // Resuming a finished search changes nothing.
+  auto r4 = run_nascent(resume);
+  ASSERT_EQ(r4.exit_code, 0) << r4.out;
+  EXPECT_EQ(read_trials(c + "/experiment.db").size(), 8u);
+
+  // Train the best architecture briefly; weights and test accuracy come out.
+  auto t = run_nascent({"train", "--arch", dir.file("a/best_arch.json"), "--config", "examples/smoke.yaml", "--epochs",
+                        "1", "--out", dir.file("train")});
+  ASSERT_EQ(t.exit_code, 0) << t.out;
+  const auto trained = nlohmann::json::parse(test::read_file(dir.file("train/train.json")));
+  EXPECT_GT(trained["test_accuracy"].get<double>(), 0.6);
+  EXPECT_EQ(trained["epochs"], 1.0);
+  EXPECT_GT(test::read_file(dir.file("train/weights.pt")).size(), 1000u);
+}
+
+}  // namespace
+}  // namespace nascent

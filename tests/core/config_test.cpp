@@ -1,0 +1,80 @@
+#include "nascent/core/config.h"
+
+#include <gtest/gtest.h>
+
+#include "nascent/core/error.h"
+
+namespace nascent {
+namespace {
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ConfigSection, ReadsValuesWithDefaults) {
+  ConfigSection s(nlohmann::json{{"a", 3}, {"b", 0.5}, {"c", "x"}, {"d", true}}, "sec", "f.yaml");
+  EXPECT_EQ(s.get_int("a", 1, 0, 10), 3);
+  EXPECT_DOUBLE_EQ(s.get_double("b", 1, 0, 1), 0.5);
+  EXPECT_EQ(s.get_choice("c", "y", {"x", "y"}), "x");
+  EXPECT_TRUE(s.get_bool("d", false));
+  EXPECT_EQ(s.get_int("missing", 7, 0, 10), 7);
+  EXPECT_NO_THROW(s.finish());
+}
+
+TEST(ConfigSection, UnknownFieldIsNamedWithTheKnownOnes) {
+  ConfigSection s(nlohmann::json{{"population", 3}, {"smaple", 2}}, "strategy.evolution", "f.yaml");
+  s.get_int("population", 1, 1, 10);
+  s.get_int("sample", 1, 1, 10);
+  const std::string e = error_of([&] { s.finish(); });
+  EXPECT_EQ(e, "f.yaml: strategy.evolution.smaple: unknown field; expected one of: population, sample");
+}
+
+TEST(ConfigSection, OutOfRangeAndWrongTypeAreNamed) {
+  ConfigSection s(nlohmann::json{{"n", 0}, {"x", "abc"}, {"c", "z"}}, "budget", "f.yaml");
+  EXPECT_EQ(error_of([&] { s.get_int("n", 1, 1, 10); }), "f.yaml: budget.n: 0 is out of range; expected 1 to 10");
+  EXPECT_EQ(error_of([&] { s.get_double("x", 1, 0, 1); }), "f.yaml: budget.x: expected a number, got \"abc\"");
+  EXPECT_EQ(error_of([&] { s.get_choice("c", "a", {"a", "b"}); }), "f.yaml: budget.c: 'z' is not one of: a, b");
+}
+
+TEST(Config, YamlScalarsAreTyped) {
+  EXPECT_EQ(parse_yaml_value("2", "k"), nlohmann::json(2));
+  EXPECT_EQ(parse_yaml_value("0.25", "k"), nlohmann::json(0.25));
+  EXPECT_EQ(parse_yaml_value("true", "k"), nlohmann::json(true));
+  EXPECT_EQ(parse_yaml_value("nb201", "k"), nlohmann::json("nb201"));
+  EXPECT_EQ(parse_yaml_value("'3'", "k"), nlohmann::json("3"));
+  EXPECT_EQ(parse_yaml_value("[1, 2]", "k"), nlohmann::json({1, 2}));
+}
+
+TEST(Config, OverridesCreateNestedPaths) {
+  nlohmann::json c = {{"fidelity", {{"epochs", 1}}}};
+  apply_override(c, "fidelity.epochs=3");
+  apply_override(c, "space.chain.stem=8");
+  EXPECT_EQ(c["fidelity"]["epochs"], 3);
+  EXPECT_EQ(c["space"]["chain"]["stem"], 8);
+  EXPECT_NE(error_of([&] { apply_override(c, "novalue"); }), "");
+  EXPECT_NE(error_of([&] { apply_override(c, "fidelity.epochs.x=1"); }), "");
+}
+
+TEST(Config, LoadsYamlFilesAndReportsSyntaxErrors) {
+  const std::string path = ::testing::TempDir() + "/config_test.yaml";
+  FILE* f = fopen(path.c_str(), "w");
+  fputs("seed: 3\nspace: {name: chain}\n", f);
+  fclose(f);
+  auto j = load_config_file(path);
+  EXPECT_EQ(j["seed"], 3);
+  EXPECT_EQ(j["space"]["name"], "chain");
+  f = fopen(path.c_str(), "w");
+  fputs("seed: [1, 2\n", f);
+  fclose(f);
+  const std::string e = error_of([&] { load_config_file(path); });
+  EXPECT_NE(e.find(path + ": line"), std::string::npos) << e;
+  EXPECT_NE(error_of([&] { load_config_file("/nonexistent/x.yaml"); }).find("/nonexistent/x.yaml"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace nascent

@@ -1,0 +1,121 @@
+#include "nascent/store/store.h"
+
+#include <gtest/gtest.h>
+
+#include "nascent/core/error.h"
+#include "nascent/space/chain.h"
+#include "nascent/store/sqlite.h"
+#include "support/support.h"
+
+namespace nascent::store {
+namespace {
+
+using nascent::test::TempDir;
+
+Proposal proposal(const space::SearchSpace& s, uint64_t seed) {
+  Rng rng(seed);
+  return Proposal{s.sample(rng), Fidelity{2, 0.25, 0, 1}, {{"origin", "random"}}};
+}
+
+TEST(Store, WritesAndReadsTrialsWithStrategyState) {
+  TempDir dir;
+  space::ChainSpace space;
+  auto store = Store::create(dir.file("e.db"), {{"seed", 4}}, 4, space);
+  const Proposal p = proposal(space, 1);
+  const int64_t id = store->begin_trial(p, {{"asked", 1}}, "inline");
+  EXPECT_EQ(id, 1);
+  EXPECT_EQ((*store->strategy_state())["asked"], 1);
+  auto running = store->trial(id);
+  ASSERT_TRUE(running);
+  EXPECT_EQ(running->status, TrialStatus::kRunning);
+
+  Trial t = *running;
+  t.status = TrialStatus::kOk;
+  t.metrics = {{"val_accuracy", 0.875}, {"params", 12345}};
+  t.started = 100.5;
+  t.ended = 110.25;
+  store->finish_trial(t, {{"asked", 1}, {"told", 1}}, 9.75);
+
+  auto back = store->trials();
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].status, TrialStatus::kOk);
+  EXPECT_EQ(back[0].proposal.arch, p.arch);
+  EXPECT_EQ(back[0].proposal.fidelity, p.fidelity);
+  EXPECT_EQ(back[0].proposal.meta["origin"], "random");
+  EXPECT_DOUBLE_EQ(back[0].metrics.at("val_accuracy"), 0.875);
+  EXPECT_DOUBLE_EQ(back[0].ended, 110.25);
+  EXPECT_EQ((*store->strategy_state())["told"], 1);
+  EXPECT_DOUBLE_EQ(store->info().elapsed_s, 9.75);
+  EXPECT_EQ(store->info().seed, 4u);
+}
+
+TEST(Store, ReopenSeesCommittedTrialsAndRunningOnes) {
+  TempDir dir;
+  space::ChainSpace space;
+  {
+    auto store = Store::create(dir.file("e.db"), nlohmann::json::object(), 0, space);
+    for (int i = 0; i < 3; ++i) {
+      Trial t;
+      t.proposal = proposal(space, i);
+      t.id = store->begin_trial(t.proposal, {{"i", i}}, "inline");
+      t.status = TrialStatus::kOk;
+      t.metrics["val_accuracy"] = 0.1 * i;
+      store->finish_trial(t, {{"i", i}}, i);
+    }
+    store->begin_trial(proposal(space, 99), {{"i", "asked 4"}}, "inline");
+    // The process "dies" here: no finish for trial 4.
+  }
+  auto store = Store::open(dir.file("e.db"), space);
+  auto trials = store->trials();
+  ASSERT_EQ(trials.size(), 4u);
+  EXPECT_EQ(trials[3].status, TrialStatus::kRunning);
+  EXPECT_EQ(trials[3].id, 4);
+  EXPECT_EQ((*store->strategy_state())["i"], "asked 4");
+  // Finishing the re-queued trial keeps its id; no new row.
+  Trial t = trials[3];
+  t.status = TrialStatus::kFailed;
+  t.reason = "loss became nan";
+  store->finish_trial(t, {{"i", 4}}, 5);
+  trials = store->trials();
+  ASSERT_EQ(trials.size(), 4u);
+  EXPECT_EQ(trials[3].reason, "loss became nan");
+}
+
+TEST(Store, FindResultMatchesArchitectureAndFidelity) {
+  TempDir dir;
+  space::ChainSpace space;
+  auto store = Store::create(dir.file("e.db"), nlohmann::json::object(), 0, space);
+  Trial t;
+  t.proposal = proposal(space, 7);
+  t.id = store->begin_trial(t.proposal, {}, "inline");
+  t.status = TrialStatus::kOk;
+  t.metrics["val_accuracy"] = 0.5;
+  store->finish_trial(t, {}, 1);
+  EXPECT_TRUE(store->find_result(t.proposal.arch, t.proposal.fidelity));
+  Fidelity other = t.proposal.fidelity;
+  other.epochs = 4;
+  EXPECT_FALSE(store->find_result(t.proposal.arch, other));
+  EXPECT_FALSE(store->find_result(proposal(space, 8).arch, t.proposal.fidelity));
+}
+
+TEST(Store, CreateRefusesAnExistingExperimentAndOpenNeedsOne) {
+  TempDir dir;
+  space::ChainSpace space;
+  Store::create(dir.file("e.db"), nlohmann::json::object(), 0, space);
+  EXPECT_THROW(Store::create(dir.file("e.db"), nlohmann::json::object(), 0, space), InputError);
+  EXPECT_THROW(Store::open(dir.file("none.db"), space), InputError);
+  EXPECT_EQ(Store::read_config(dir.file("e.db")), nlohmann::json::object());
+}
+
+TEST(Store, UsesWriteAheadLogging) {
+  TempDir dir;
+  space::ChainSpace space;
+  auto store = Store::create(dir.file("e.db"), nlohmann::json::object(), 0, space);
+  Database db(dir.file("e.db"));
+  Statement s(db, "PRAGMA journal_mode");
+  ASSERT_TRUE(s.step());
+  EXPECT_EQ(s.column_text(0), "wal");
+}
+
+}  // namespace
+}  // namespace nascent::store

@@ -1,0 +1,37 @@
+// Shared test helpers: temporary directories, running the nascent binary as a real process,
+// and small real Fashion-MNIST tasks.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace nascent::test {
+
+// A fresh empty directory under the system temp dir, removed at destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr together
+};
+// Runs the nascent binary with the given arguments (from the source directory).
+CommandResult run_nascent(const std::vector<std::string>& args);
+std::string nascent_binary();
+std::string source_dir();
+
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& text);
+
+// Where Debian's dataset-fashion-mnist puts the IDX files.
+constexpr const char* kFashionDir = "/usr/share/datasets/fashion-mnist";
+
+}  // namespace nascent::test
