@@ -246,6 +246,11 @@ double SearchSpace::size() const {
   return count(0);
 }
 
+std::shared_ptr<Supernet> SearchSpace::build_supernet(const Task&, const SupernetOptions&) const {
+  throw InputError("", "space.name",
+                   "space '" + name_ + "' has no supernet; one-shot strategies need nb201, darts or mbconv");
+}
+
 bool SearchSpace::supports(const Task& task) const { return task.kind == "image"; }
 
 }  // namespace nascent::space

@@ -15,7 +15,9 @@
 
 namespace nascent::space {
 
-class Network;  // torch module with forward(x); see network.h
+class Network;   // torch module with forward(x); see network.h
+class Supernet;  // one-shot network over the whole space; see supernet.h
+struct SupernetOptions;
 
 class SearchSpace {
  public:
@@ -64,6 +66,9 @@ class SearchSpace {
 
   // Builds the network for a task; width_mult scales every channel count (a fidelity knob).
   virtual std::shared_ptr<Network> build(const Arch& arch, const Task& task, double width_mult = 1.0) const = 0;
+  // The one-shot supernet of this space, for DARTS, GDAS and SPOS. Spaces without one throw
+  // InputError (the default).
+  virtual std::shared_ptr<Supernet> build_supernet(const Task& task, const SupernetOptions& options) const;
   // Whether this space can build for the task (e.g. image spaces need [C, H, W] inputs).
   virtual bool supports(const Task& task) const;
 
