@@ -22,6 +22,7 @@ struct SearchFlags {
   std::string strategy;
   std::optional<int64_t> max_trials;
   std::optional<double> time_budget;
+  std::optional<int64_t> workers;
   std::vector<std::string> sets;
   bool quiet = false;
 };

@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "nascent/core/allocator.h"
 #include "nascent/core/error.h"
+#include "nascent/run/process_executor.h"
 
 int main(int argc, char** argv) {
   using namespace nascent::cli;
@@ -30,6 +31,8 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   search->add_option("--time-budget", sf.time_budget, "Search time budget in minutes (overrides budget.time_minutes)")
       ->check(CLI::NonNegativeNumber);
+  search->add_option("--workers", sf.workers, "Evaluate this many candidates at once in worker processes (run.workers)")
+      ->check(CLI::PositiveNumber);
   search->add_option("--set", sf.sets, "Override a config value by dotted path: --set fidelity.epochs=2");
   search->add_flag("--quiet", sf.quiet, "Print only the final summary");
 
@@ -61,6 +64,12 @@ int main(int argc, char** argv) {
   profile->add_option("--threads", rf.threads, "Torch threads for the latency measurement")->check(CLI::PositiveNumber);
   profile->add_option("--config", rf.config, "Config whose space options to use");
 
+  std::string worker_run;
+  int worker_threads = 1;
+  auto* worker = app.add_subcommand("worker", "Internal: the evaluation process that `search --workers N` starts");
+  worker->add_option("--run", worker_run, "Run directory whose experiment.db holds the config")->required();
+  worker->add_option("--threads", worker_threads, "Torch threads");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -80,6 +89,7 @@ int main(int argc, char** argv) {
     if (*train) return run_train(tf);
     if (*spaces) return run_spaces(pf);
     if (*profile) return run_profile(rf);
+    if (*worker) return nascent::run::run_worker(worker_run, worker_threads);
   } catch (const nascent::InputError& e) {
     fmt::print(stderr, "nascent: error: {}\n", e.what());
     return 2;

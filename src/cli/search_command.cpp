@@ -17,6 +17,7 @@
 #include "nascent/run/final_training.h"
 #include "nascent/run/interrupt.h"
 #include "nascent/run/outputs.h"
+#include "nascent/run/process_executor.h"
 #include "nascent/run/progress.h"
 #include "nascent/run/runner.h"
 #include "nascent/store/store.h"
@@ -48,18 +49,22 @@ nlohmann::json resolve_config(const SearchFlags& f, const std::string& db_path) 
   if (!f.strategy.empty()) config["strategy"]["name"] = f.strategy;
   if (f.max_trials) config["budget"]["max_trials"] = *f.max_trials;
   if (f.time_budget) config["budget"]["time_minutes"] = *f.time_budget;
+  if (f.workers) config["run"]["workers"] = *f.workers;
   if (!f.resume) return config;
-  // Resuming continues the stored experiment; only its budget may change.
+  // Resuming continues the stored experiment; only its budget and how it runs may change.
   nlohmann::json stored = store::Store::read_config(db_path);
   nlohmann::json a = stored, b = config;
-  a.erase("budget");
-  b.erase("budget");
+  for (const char* free : {"budget", "run"}) {
+    a.erase(free);
+    b.erase(free);
+  }
   const std::string diff = first_difference(a, b, "");
   if (!diff.empty())
     throw InputError(f.config, diff,
                      "differs from the experiment being resumed in " + db_path +
-                         "; only budget.* (--max-trials, --time-budget) may change on --resume");
-  if (config.contains("budget")) stored["budget"] = config["budget"];
+                         "; only budget.* (--max-trials, --time-budget) and run.* (--workers) may change on --resume");
+  for (const char* free : {"budget", "run"})
+    if (config.contains(free)) stored[free] = config[free];
   return stored;
 }
 
@@ -75,7 +80,8 @@ int run_search(const SearchFlags& f) {
                      "an experiment already exists here; add --resume to continue it, or choose another --out");
   const nlohmann::json raw = resolve_config(f, db_path);
   const run::ExperimentConfig cfg = run::ExperimentConfig::parse(raw, f.config);
-  run::set_threads(cfg.run.threads);
+  // With worker processes the search process only coordinates.
+  run::set_threads(cfg.run.workers > 1 ? 1 : cfg.run.threads_per_worker());
 
   run::ProgressReporter progress(stdout, f.quiet);
   const data::TaskData data = data::load_task(cfg.task);
@@ -93,20 +99,32 @@ int run_search(const SearchFlags& f) {
 
   progress.message(fmt::format("nascent search: space {} ({:.3g} architectures), strategy {}, {}", space->name(),
                                space->size(), strategy->name(), cfg.objective.describe()));
+  const std::string compute = cfg.run.workers > 1 ? fmt::format("{} worker processes x {} torch threads",
+                                                                cfg.run.workers, cfg.run.threads_per_worker())
+                                                  : fmt::format("{} torch threads", torch::get_num_threads());
   progress.message(fmt::format(
-      "  data {} ({} train / {} val / {} test), fidelity {}, budget {} trials{}, {} torch threads, out {}",
-      data.task.name, data.train.size(), data.val.size(), data.test.size(), cfg.fidelity.key(), cfg.budget.max_trials,
-      cfg.budget.time_minutes > 0 ? fmt::format(" / {} min", cfg.budget.time_minutes) : "", torch::get_num_threads(),
-      out));
+      "  data {} ({} train / {} val / {} test), fidelity {}, budget {} trials{}, {}, out {}", data.task.name,
+      data.train.size(), data.val.size(), data.test.size(), cfg.fidelity.key(), cfg.budget.max_trials,
+      cfg.budget.time_minutes > 0 ? fmt::format(" / {} min", cfg.budget.time_minutes) : "", compute, out));
 
   estimate::TrainingEvaluator evaluator(*space, data, cfg.train, cfg.objective);
-  run::InlineExecutor executor(evaluator, [&progress](const Trial& t) -> estimate::ProgressFn {
-    const std::string label = fmt::format("trial #{}", t.id);
-    return [&progress, label](const estimate::TrainProgress& p) {
-      run::check_stop();
-      progress.training(label, p);
-    };
-  });
+  std::unique_ptr<run::Executor> executor;
+  if (cfg.run.workers > 1) {
+    run::ProcessExecutorOptions po;
+    po.binary = fs::read_symlink("/proc/self/exe").string();
+    po.run_dir = fs::absolute(out).string();
+    po.workers = static_cast<int>(cfg.run.workers);
+    po.threads = cfg.run.threads_per_worker();
+    executor = std::make_unique<run::ProcessExecutor>(*space, po);
+  } else {
+    executor = std::make_unique<run::InlineExecutor>(evaluator, [&progress](const Trial& t) -> estimate::ProgressFn {
+      const std::string label = fmt::format("trial #{}", t.id);
+      return [&progress, label](const estimate::TrainProgress& p) {
+        run::check_stop();
+        progress.training(label, p);
+      };
+    });
+  }
   run::RunnerOptions ro;
   ro.max_trials = cfg.budget.max_trials;
   ro.time_budget_s = cfg.budget.time_minutes * 60.0;
@@ -114,7 +132,7 @@ int run_search(const SearchFlags& f) {
   ro.out_dir = out;
   ro.strategy_name = strategy->name();
   ro.space_options = cfg.space_options;
-  run::Runner runner(*space, *strategy, *store, executor, cfg.objective, ro, progress);
+  run::Runner runner(*space, *strategy, *store, *executor, cfg.objective, ro, progress);
 
   run::install_interrupt_handler();
   const run::RunOutcome outcome = runner.run();
@@ -135,6 +153,7 @@ int run_search(const SearchFlags& f) {
       final = previous;
     } else {
       try {
+        if (cfg.run.workers > 1) run::set_threads(0);  // the workers are idle now: use every core
         const uint64_t seed = Rng::derive(cfg.seed, "final").next();
         run::FinalResult r = run::train_final(*space, b.proposal.arch, data, cfg.train, cfg.final.epochs,
                                               cfg.final.augment, seed, out + "/weights.pt", progress);

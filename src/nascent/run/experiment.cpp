@@ -30,9 +30,16 @@ FinalOptions FinalOptions::from_config(ConfigSection& sec) {
 
 RunOptions RunOptions::from_config(ConfigSection& sec) {
   RunOptions o;
+  o.workers = sec.get_int("workers", o.workers, 1, 1024);
   o.threads = sec.get_int("threads", o.threads, 0, 1024);
   sec.finish();
   return o;
+}
+
+int RunOptions::threads_per_worker() const {
+  if (threads > 0) return static_cast<int>(threads);
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::max(1, cores / static_cast<int>(workers));
 }
 
 Fidelity fidelity_from_config(ConfigSection& sec) {

@@ -29,8 +29,11 @@ struct FinalOptions {
 };
 
 struct RunOptions {
-  int64_t threads = 0;  // torch intra-op threads; 0 = one per core
+  int64_t workers = 1;  // evaluations at once: 1 = in the search process, N > 1 = N worker processes
+  int64_t threads = 0;  // torch threads per training process; 0 = the cores divided among the workers
   static RunOptions from_config(ConfigSection& section);
+  // Threads each training process should use.
+  int threads_per_worker() const;
 };
 
 struct ExperimentConfig {

@@ -1,0 +1,61 @@
+// Runs evaluations in N local worker processes (`nascent worker`), each with its own torch
+// threads, talking JSON lines over pipes. A worker that dies (segfault, out-of-memory kill)
+// turns its trial into a failed trial with the reason and is replaced; the search goes on.
+#pragma once
+
+#include <sys/types.h>
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "nascent/run/executor.h"
+
+namespace nascent::space {
+class SearchSpace;
+}
+
+namespace nascent::run {
+
+struct ProcessExecutorOptions {
+  std::string binary;   // the nascent executable (normally /proc/self/exe)
+  std::string run_dir;  // workers read the experiment's config from run_dir/experiment.db
+  int workers = 2;
+  int threads = 1;  // torch threads per worker
+};
+
+class ProcessExecutor : public Executor {
+ public:
+  ProcessExecutor(const space::SearchSpace& space, ProcessExecutorOptions options);
+  ~ProcessExecutor() override;
+  int capacity() const override { return options_.workers; }
+  int pending() const override;
+  void submit(const Trial& trial, uint64_t seed) override;
+  Trial collect() override;
+
+ private:
+  struct Worker {
+    pid_t pid = -1;
+    int to = -1;         // worker's stdin
+    int from = -1;       // worker's stdout
+    std::string buffer;  // partial line read so far
+    bool busy = false;
+    Trial trial;  // the trial it is evaluating
+    int index = 0;
+  };
+  void spawn(Worker& w);
+  void stop(Worker& w);
+  void send(Worker& w, const Trial& t, uint64_t seed);
+  Trial finish(Worker& w, const std::string& line);
+  Trial crashed(Worker& w);
+
+  const space::SearchSpace& space_;
+  ProcessExecutorOptions options_;
+  std::vector<Worker> workers_;
+  std::deque<std::pair<Trial, uint64_t>> queue_;  // submitted while every worker was busy
+};
+
+// The worker side: reads requests on stdin, evaluates, writes results on stdout, until EOF.
+int run_worker(const std::string& run_dir, int threads);
+
+}  // namespace nascent::run
