@@ -14,6 +14,7 @@ packages=(
   libcli11-dev            # command-line parsing
   libspdlog-dev libfmt-dev  # logging and formatting
   zlib1g-dev              # gzip IDX files
+  libopenmpi-dev openmpi-bin  # `mpirun -np N nascent search ...`
   libgtest-dev            # tests
   libbenchmark-dev        # benchmarks
   # data

@@ -1,6 +1,7 @@
 // nascent: neural architecture search on LibTorch. Parses the command line and dispatches to
 // the subcommands; turns bad input into one clear line and exit code 2.
 #include <fmt/format.h>
+#include <mpi.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -9,11 +10,46 @@
 #include "cli/commands.h"
 #include "nascent/core/allocator.h"
 #include "nascent/core/error.h"
+#include "nascent/run/mpi_executor.h"
 #include "nascent/run/process_executor.h"
 
+namespace {
+
+// Worker ranks of `mpirun -np N nascent search ...` evaluate what rank 0 sends them.
+int mpi_worker_main() {
+  try {
+    return nascent::run::mpi::worker_loop();
+  } catch (const nascent::InputError& e) {
+    fmt::print(stderr, "nascent (mpi rank {}): error: {}\n", nascent::run::mpi::rank(), e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "nascent (mpi rank {}): failed: {}\n", nascent::run::mpi::rank(), e.what());
+    return 1;
+  }
+}
+
+int run(int argc, char** argv);
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  using namespace nascent::cli;
   nascent::tune_allocator();
+  const int world = nascent::run::mpi::init(&argc, &argv);
+  int rc;
+  if (world > 1 && nascent::run::mpi::rank() > 0) {
+    rc = mpi_worker_main();
+    if (rc != 0) nascent::run::mpi::abort(rc);  // a worker that cannot work stops the whole job
+  } else {
+    rc = run(argc, argv);
+  }
+  nascent::run::mpi::finish();
+  return rc;
+}
+
+namespace {
+
+int run(int argc, char** argv) {
+  using namespace nascent::cli;
   CLI::App app{
       "nascent: neural architecture search on LibTorch.\n"
       "Searches a space of networks for the one that best fits your data and budget."};
@@ -84,6 +120,10 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (nascent::run::mpi::size() > 1 && !*search) {
+    fmt::print(stderr, "nascent: error: only `nascent search` runs under mpirun\n");
+    return 2;
+  }
   try {
     if (*search) return run_search(sf);
     if (*train) return run_train(tf);
@@ -99,3 +139,5 @@ int main(int argc, char** argv) {
   }
   return 1;
 }
+
+}  // namespace

@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <torch/torch.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "cli/commands.h"
 #include "nascent/core/config.h"
@@ -16,6 +18,7 @@
 #include "nascent/run/experiment.h"
 #include "nascent/run/final_training.h"
 #include "nascent/run/interrupt.h"
+#include "nascent/run/mpi_executor.h"
 #include "nascent/run/outputs.h"
 #include "nascent/run/process_executor.h"
 #include "nascent/run/progress.h"
@@ -68,6 +71,14 @@ nlohmann::json resolve_config(const SearchFlags& f, const std::string& db_path) 
   return stored;
 }
 
+// Torch threads of each MPI worker rank: run.threads, or this node's cores shared among its ranks.
+int mpi_threads(const run::RunOptions& r) {
+  if (r.threads > 0) return static_cast<int>(r.threads);
+  const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+  const int ranks = local ? std::max(1, std::atoi(local)) : 1;
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / ranks);
+}
+
 std::string default_out(const std::string& config_path) { return "runs/" + fs::path(config_path).stem().string(); }
 
 }  // namespace
@@ -80,8 +91,9 @@ int run_search(const SearchFlags& f) {
                      "an experiment already exists here; add --resume to continue it, or choose another --out");
   const nlohmann::json raw = resolve_config(f, db_path);
   const run::ExperimentConfig cfg = run::ExperimentConfig::parse(raw, f.config);
-  // With worker processes the search process only coordinates.
-  run::set_threads(cfg.run.workers > 1 ? 1 : cfg.run.threads_per_worker());
+  // With worker processes or ranks the search process only coordinates.
+  const bool remote = cfg.run.workers > 1 || run::mpi::size() > 1;
+  run::set_threads(remote ? 1 : cfg.run.threads_per_worker());
 
   run::ProgressReporter progress(stdout, f.quiet);
   const data::TaskData data = data::load_task(cfg.task);
@@ -99,9 +111,11 @@ int run_search(const SearchFlags& f) {
 
   progress.message(fmt::format("nascent search: space {} ({:.3g} architectures), strategy {}, {}", space->name(),
                                space->size(), strategy->name(), cfg.objective.describe()));
-  const std::string compute = cfg.run.workers > 1 ? fmt::format("{} worker processes x {} torch threads",
-                                                                cfg.run.workers, cfg.run.threads_per_worker())
-                                                  : fmt::format("{} torch threads", torch::get_num_threads());
+  std::string compute = fmt::format("{} torch threads", torch::get_num_threads());
+  if (run::mpi::size() > 1)
+    compute = fmt::format("{} MPI worker ranks x {} torch threads", run::mpi::size() - 1, mpi_threads(cfg.run));
+  else if (cfg.run.workers > 1)
+    compute = fmt::format("{} worker processes x {} torch threads", cfg.run.workers, cfg.run.threads_per_worker());
   progress.message(fmt::format(
       "  data {} ({} train / {} val / {} test), fidelity {}, budget {} trials{}, {}, out {}", data.task.name,
       data.train.size(), data.val.size(), data.test.size(), cfg.fidelity.key(), cfg.budget.max_trials,
@@ -109,7 +123,9 @@ int run_search(const SearchFlags& f) {
 
   estimate::TrainingEvaluator evaluator(*space, data, cfg.train, cfg.objective);
   std::unique_ptr<run::Executor> executor;
-  if (cfg.run.workers > 1) {
+  if (run::mpi::size() > 1) {
+    executor = std::make_unique<run::mpi::MpiExecutor>(*space, cfg.raw, mpi_threads(cfg.run));
+  } else if (cfg.run.workers > 1) {
     run::ProcessExecutorOptions po;
     po.binary = fs::read_symlink("/proc/self/exe").string();
     po.run_dir = fs::absolute(out).string();
@@ -153,7 +169,7 @@ int run_search(const SearchFlags& f) {
       final = previous;
     } else {
       try {
-        if (cfg.run.workers > 1) run::set_threads(0);  // the workers are idle now: use every core
+        if (remote) run::set_threads(0);  // the workers are idle now: use every core
         const uint64_t seed = Rng::derive(cfg.seed, "final").next();
         run::FinalResult r = run::train_final(*space, b.proposal.arch, data, cfg.train, cfg.final.epochs,
                                               cfg.final.augment, seed, out + "/weights.pt", progress);

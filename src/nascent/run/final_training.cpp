@@ -36,7 +36,7 @@ FinalResult train_final(const space::SearchSpace& space, const Arch& arch, const
   const auto tr = estimate::train_network(*net, data, train, Fidelity::full(epochs), options, seed, data.split_seed,
                                           [&](const estimate::TrainProgress& p) {
                                             check_stop();
-                                            progress.training("final", p);
+                                            progress.training("final", p, /*log_epochs=*/true);
                                           });
   const auto ev = estimate::evaluate_network(*net, data, data.test, 0, options.eval_batch_size);
   progress.clear_bar();

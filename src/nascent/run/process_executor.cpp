@@ -98,17 +98,37 @@ int ProcessExecutor::pending() const {
   return n;
 }
 
+std::string worker_request(const space::SearchSpace& space, const Trial& t, uint64_t seed) {
+  const nlohmann::json req = {{"trial", t.id},
+                              {"arch", space.to_json(t.proposal.arch)},
+                              {"fidelity", t.proposal.fidelity.to_json()},
+                              {"seed", std::to_string(seed)}};
+  return req.dump();
+}
+
+void apply_worker_result(Trial& t, const std::string& line) {
+  try {
+    const auto j = nlohmann::json::parse(line);
+    NASCENT_CHECK(j.at("trial").get<int64_t>() == t.id, "worker answered for another trial");
+    t.status = trial_status_from_string(j.at("status").get<std::string>());
+    t.reason = j.value("reason", "");
+    t.metrics.clear();
+    for (auto it = j.at("metrics").begin(); it != j.at("metrics").end(); ++it)
+      if (it->is_number()) t.metrics[it.key()] = it->get<double>();
+  } catch (const std::exception& e) {
+    t.status = TrialStatus::kFailed;
+    t.reason = std::string("worker sent an unreadable result: ") + e.what();
+  }
+}
+
 void ProcessExecutor::send(Worker& w, const Trial& t, uint64_t seed) {
-  nlohmann::json req = {{"trial", t.id},
-                        {"arch", space_.to_json(t.proposal.arch)},
-                        {"fidelity", t.proposal.fidelity.to_json()},
-                        {"seed", std::to_string(seed)}};
+  const std::string req = worker_request(space_, t, seed);
   w.trial = t;
   w.trial.started = unix_now();
   w.trial.worker = fmt::format("process-{}", w.index);
   w.busy = true;
   try {
-    write_all(w.to, req.dump() + "\n");
+    write_all(w.to, req + "\n");
   } catch (const InternalError&) {
     // The worker is gone; collect() will see its closed pipe and report the trial as failed.
   }
@@ -128,18 +148,7 @@ Trial ProcessExecutor::finish(Worker& w, const std::string& line) {
   Trial t = w.trial;
   w.busy = false;
   t.ended = unix_now();
-  try {
-    const auto j = nlohmann::json::parse(line);
-    NASCENT_CHECK(j.at("trial").get<int64_t>() == t.id, "worker answered for another trial");
-    t.status = trial_status_from_string(j.at("status").get<std::string>());
-    t.reason = j.value("reason", "");
-    t.metrics.clear();
-    for (auto it = j.at("metrics").begin(); it != j.at("metrics").end(); ++it)
-      if (it->is_number()) t.metrics[it.key()] = it->get<double>();
-  } catch (const std::exception& e) {
-    t.status = TrialStatus::kFailed;
-    t.reason = std::string("worker sent an unreadable result: ") + e.what();
-  }
+  apply_worker_result(t, line);
   return t;
 }
 
@@ -210,28 +219,45 @@ Trial ProcessExecutor::collect() {
   }
 }
 
+struct WorkerSession::State {
+  ExperimentConfig cfg;
+  data::TaskData data;
+  std::unique_ptr<space::SearchSpace> space;
+  std::unique_ptr<estimate::TrainingEvaluator> evaluator;
+};
+
+WorkerSession::WorkerSession(const nlohmann::json& config, const std::string& source, int threads)
+    : state_(std::make_unique<State>()) {
+  state_->cfg = ExperimentConfig::parse(config, source);
+  torch::set_num_threads(std::max(1, threads));
+  state_->data = data::load_task(state_->cfg.task);
+  state_->space = state_->cfg.make_space();
+  state_->evaluator = std::make_unique<estimate::TrainingEvaluator>(*state_->space, state_->data, state_->cfg.train,
+                                                                    state_->cfg.objective);
+}
+
+WorkerSession::~WorkerSession() = default;
+
+std::string WorkerSession::handle(const std::string& request) {
+  const auto req = nlohmann::json::parse(request);
+  Proposal p;
+  p.arch = state_->space->from_json(req.at("arch"), "worker request");
+  p.fidelity = Fidelity::from_json(req.at("fidelity"));
+  const uint64_t seed = std::stoull(req.at("seed").get<std::string>());
+  const estimate::Evaluation e = state_->evaluator->evaluate(p, seed, nullptr);
+  nlohmann::json metrics = nlohmann::json::object();
+  for (const auto& [k, v] : e.metrics)
+    if (std::isfinite(v)) metrics[k] = v;
+  const nlohmann::json res = {
+      {"trial", req.at("trial")}, {"status", to_string(e.status)}, {"reason", e.reason}, {"metrics", metrics}};
+  return res.dump();
+}
+
 int run_worker(const std::string& run_dir, int threads) {
   const std::string db = run_dir + "/experiment.db";
-  const ExperimentConfig cfg = ExperimentConfig::parse(store::Store::read_config(db), db);
-  torch::set_num_threads(std::max(1, threads));
-  const data::TaskData data = data::load_task(cfg.task);
-  auto space = cfg.make_space();
-  estimate::TrainingEvaluator evaluator(*space, data, cfg.train, cfg.objective);
+  WorkerSession session(store::Store::read_config(db), db, threads);
   std::string line;
-  while (std::getline(std::cin, line)) {
-    const auto req = nlohmann::json::parse(line);
-    Proposal p;
-    p.arch = space->from_json(req.at("arch"), "worker request");
-    p.fidelity = Fidelity::from_json(req.at("fidelity"));
-    const uint64_t seed = std::stoull(req.at("seed").get<std::string>());
-    const estimate::Evaluation e = evaluator.evaluate(p, seed, nullptr);
-    nlohmann::json metrics = nlohmann::json::object();
-    for (const auto& [k, v] : e.metrics)
-      if (std::isfinite(v)) metrics[k] = v;
-    const nlohmann::json res = {
-        {"trial", req.at("trial")}, {"status", to_string(e.status)}, {"reason", e.reason}, {"metrics", metrics}};
-    std::cout << res.dump() << "\n" << std::flush;
-  }
+  while (std::getline(std::cin, line)) std::cout << session.handle(line) << "\n" << std::flush;
   return 0;
 }
 

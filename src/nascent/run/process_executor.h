@@ -6,6 +6,8 @@
 #include <sys/types.h>
 
 #include <deque>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -55,7 +57,26 @@ class ProcessExecutor : public Executor {
   std::deque<std::pair<Trial, uint64_t>> queue_;  // submitted while every worker was busy
 };
 
-// The worker side: reads requests on stdin, evaluates, writes results on stdout, until EOF.
+// The worker side of an evaluation: built from the experiment's config, it answers one request
+// (a JSON line: trial, arch, fidelity, seed) with one result line (trial, status, reason,
+// metrics). Shared by worker processes and MPI ranks.
+class WorkerSession {
+ public:
+  WorkerSession(const nlohmann::json& config, const std::string& source, int threads);
+  ~WorkerSession();
+  std::string handle(const std::string& request);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// Encodes a request for a worker.
+std::string worker_request(const space::SearchSpace& space, const Trial& trial, uint64_t seed);
+// Applies a worker's result line to the trial it evaluated (status, reason, metrics).
+void apply_worker_result(Trial& trial, const std::string& line);
+
+// The worker process: reads requests on stdin, writes results on stdout, until EOF.
 int run_worker(const std::string& run_dir, int threads);
 
 }  // namespace nascent::run

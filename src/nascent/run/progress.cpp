@@ -25,8 +25,23 @@ void ProgressReporter::message(const std::string& line) {
   std::fflush(out_);
 }
 
-void ProgressReporter::training(const std::string& label, const estimate::TrainProgress& p) {
-  if (quiet_ || !tty_ || p.total_steps <= 0) return;
+void ProgressReporter::training(const std::string& label, const estimate::TrainProgress& p, bool log_epochs) {
+  if (quiet_ || p.total_steps <= 0) return;
+  if (!tty_) {
+    if (!log_epochs) return;
+    if (p.step <= 10) {
+      logged_epoch_ = 0;
+      training_start_ = std::chrono::steady_clock::now();
+    }
+    const auto whole = static_cast<int64_t>(p.epoch + 1e-9);
+    if (whole > logged_epoch_) {
+      logged_epoch_ = whole;
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - training_start_).count();
+      fmt::print(out_, "  {} epoch {} done: loss {:.4f}, {} elapsed\n", label, whole, p.loss, format_duration(s));
+      std::fflush(out_);
+    }
+    return;
+  }
   constexpr int kWidth = 24;
   const double frac = static_cast<double>(p.step) / static_cast<double>(p.total_steps);
   const int filled = static_cast<int>(frac * kWidth);

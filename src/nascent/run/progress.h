@@ -21,8 +21,9 @@ class ProgressReporter {
   explicit ProgressReporter(std::FILE* out = stdout, bool quiet = false);
 
   void message(const std::string& line);
-  // A training progress bar (no-op unless stderr is a terminal).
-  void training(const std::string& label, const estimate::TrainProgress& p);
+  // A training progress bar on a terminal. Elsewhere (a log file), with log_epochs, one line
+  // per finished epoch instead, so long trainings show progress in logs too.
+  void training(const std::string& label, const estimate::TrainProgress& p, bool log_epochs = false);
   void clear_bar();
   // k: trials counted so far; total: the trial budget; best: best score so far (signed as
   // first metric, in its own units); left_s: estimated time left.
@@ -34,6 +35,8 @@ class ProgressReporter {
   bool quiet_;
   bool tty_;
   bool bar_shown_ = false;
+  int64_t logged_epoch_ = 0;  // last whole epoch logged without a terminal
+  std::chrono::steady_clock::time_point training_start_;
 };
 
 }  // namespace nascent::run
