@@ -19,6 +19,8 @@ packages=(
   libbenchmark-dev        # benchmarks
   # data
   dataset-fashion-mnist   # Fashion-MNIST IDX files under /usr/share/datasets/fashion-mnist
+  r-cran-palmerpenguins   # penguins.csv (tabular example and CSV reader tests)
+  fortunes                # plain-text fortune cookies (text example and text reader tests)
 )
 
 missing=()

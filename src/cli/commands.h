@@ -49,7 +49,7 @@ int run_spaces(const SpacesFlags& f);
 struct ProfileFlags {
   std::string arch;
   std::string input_shape;  // "1,1,28,28"
-  int64_t classes = 10;
+  int64_t classes = 0;      // 0 = the task's
   int64_t runs = 30;
   int64_t threads = 1;
   std::string config;
@@ -67,6 +67,11 @@ struct ArchFile {
 // An architecture file with the space it belongs to, rebuilt from the file's space_options
 // (or, without them, from the config's space.<name> section).
 ArchFile load_arch_file(const std::string& path, const nlohmann::json& config, const std::string& config_path);
+
+// The task to build `space` for where no search runs: the config's task section, loaded (so a
+// text task knows its vocabulary), or without one the space's default_task(). Throws
+// InputError when the space cannot build for the config's task.
+Task task_for_space(const space::SearchSpace& space, const nlohmann::json& config, const std::string& config_path);
 
 // Reads an architecture file: {"space", "choices"[, "space_options"]}.
 nlohmann::json read_json_file(const std::string& path);

@@ -1,9 +1,12 @@
+#include <fmt/format.h>
+
 #include <fstream>
 #include <sstream>
 
 #include "cli/commands.h"
 #include "nascent/core/config.h"
 #include "nascent/core/error.h"
+#include "nascent/data/dataset.h"
 #include "nascent/space/registry.h"
 
 namespace nascent::cli {
@@ -12,6 +15,17 @@ nlohmann::json load_config(const std::string& path, const std::vector<std::strin
   nlohmann::json config = path.empty() ? nlohmann::json::object() : load_config_file(path);
   for (const auto& s : sets) apply_override(config, s);
   return config;
+}
+
+Task task_for_space(const space::SearchSpace& space, const nlohmann::json& config, const std::string& config_path) {
+  if (!config.contains("task")) return space.default_task();
+  ConfigSection root(config, "", config_path);
+  ConfigSection sec = root.child("task");
+  const data::TaskData data = data::load_task(data::TaskOptions::from_config(sec));
+  if (!space.supports(data.task))
+    throw InputError(config_path, "task",
+                     fmt::format("space '{}' cannot build networks for {} data", space.name(), data.task.kind));
+  return data.task;
 }
 
 nlohmann::json read_json_file(const std::string& path) {

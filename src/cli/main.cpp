@@ -88,17 +88,18 @@ int run(int argc, char** argv) {
   spaces->add_option("--sample", pf.sample, "Print this many sampled architectures as JSON lines")
       ->check(CLI::NonNegativeNumber);
   spaces->add_option("--seed", pf.seed, "Seed for --sample");
-  spaces->add_option("--config", pf.config, "Config whose space options to use");
+  spaces->add_option("--config", pf.config, "Config whose space options (and task, if it has one) to use");
 
   ProfileFlags rf;
   auto* profile =
       app.add_subcommand("profile", "Parameters, FLOPs, memory and measured CPU latency of an architecture");
   profile->add_option("--arch", rf.arch, "Architecture JSON")->required();
-  profile->add_option("--input-shape", rf.input_shape, "Input shape N,C,H,W (default 1,<task shape>)");
-  profile->add_option("--classes", rf.classes, "Number of classes of the head")->check(CLI::PositiveNumber);
+  profile->add_option("--input-shape", rf.input_shape, "Image input shape N,C,H,W (default 1,<task shape>)");
+  profile->add_option("--classes", rf.classes, "Number of classes of the head (default: the task's)")
+      ->check(CLI::PositiveNumber);
   profile->add_option("--runs", rf.runs, "Timed forward passes for latency")->check(CLI::PositiveNumber);
   profile->add_option("--threads", rf.threads, "Torch threads for the latency measurement")->check(CLI::PositiveNumber);
-  profile->add_option("--config", rf.config, "Config whose space options to use");
+  profile->add_option("--config", rf.config, "Config whose space options (and task, if it has one) to use");
 
   std::string worker_run;
   int worker_threads = 1;

@@ -15,10 +15,13 @@ namespace nascent::cli {
 int run_profile(const ProfileFlags& f) {
   const nlohmann::json config = load_config(f.config, {});
   ArchFile a = load_arch_file(f.arch, config, f.config);
-  Task task;
-  task.num_classes = f.classes;
-  std::vector<int64_t> shape = {1, 1, 28, 28};
+  Task task = task_for_space(*a.space, config, f.config);
+  if (f.classes > 0) task.num_classes = f.classes;
+  std::vector<int64_t> shape = task.input_shape;
+  shape.insert(shape.begin(), 1);
   if (!f.input_shape.empty()) {
+    if (task.kind != "image")
+      throw InputError("", "--input-shape", fmt::format("applies to image tasks; this is a {} task", task.kind));
     shape.clear();
     std::string s = f.input_shape;
     size_t start = 0;
@@ -38,15 +41,17 @@ int run_profile(const ProfileFlags& f) {
     }
     if (shape.size() != 4)
       throw InputError("", "--input-shape", "expected 4 numbers N,C,H,W, got '" + f.input_shape + "'");
+    task.input_shape = {shape[1], shape[2], shape[3]};
   }
-  task.input_shape = {shape[1], shape[2], shape[3]};
   torch::set_num_threads(static_cast<int>(f.threads));
   torch::manual_seed(0);
   auto net = a.space->build(a.arch, task, 1.0);
   const auto prof = estimate::profile_network(*net, task);
   net->eval();
   torch::NoGradGuard no_grad;
-  torch::Tensor x = torch::randn(shape);
+  // Token ids for text (any id above padding), standard normal values otherwise.
+  torch::Tensor x = task.kind == "text" ? torch::randint(1, std::max<int64_t>(2, task.vocab_size), shape, torch::kInt64)
+                                        : torch::randn(shape);
   for (int i = 0; i < 3; ++i) net->forward(x);  // warm-up
   std::vector<double> ms;
   for (int64_t i = 0; i < f.runs; ++i) {

@@ -22,7 +22,15 @@ int run_spaces(const SpacesFlags& f) {
     if (f.sample > 0) throw InputError("", "--sample", "needs --space NAME");
     for (const auto& info : space::registered_spaces()) {
       ConfigSection o(options_for(info.name), "space." + info.name, f.config);
-      auto sp = info.factory(o);
+      std::unique_ptr<space::SearchSpace> sp;
+      try {
+        sp = info.factory(o);
+      } catch (const InputError&) {
+        // A space that cannot exist without options (declared) is listed without a size.
+        if (!options_for(info.name).empty()) throw;
+        fmt::print("{:<12} {:>28}                 {}\n", info.name, "(needs space." + info.name + ")", info.summary);
+        continue;
+      }
       std::string size = fmt::format("{:.4g}", sp->size());
       if (sp->distinct_size() >= 0) size += fmt::format(" ({:.6g} distinct)", sp->distinct_size());
       fmt::print("{:<12} {:>28} architectures, {:>3} decisions  {}\n", info.name, size, sp->num_decisions(),
@@ -51,7 +59,7 @@ int run_spaces(const SpacesFlags& f) {
   }
   torch::set_num_threads(1);
   Rng rng = Rng::derive(static_cast<uint64_t>(f.seed), "spaces/sample");
-  const Task task;  // Fashion-MNIST shape: [1, 28, 28], 10 classes
+  const Task task = task_for_space(*sp, config, f.config);
   for (int64_t i = 0; i < f.sample; ++i) {
     const Arch a = sp->sample(rng);
     nlohmann::json j = sp->to_json(a);

@@ -33,5 +33,9 @@ void write_file(const std::string& path, const std::string& text);
 
 // Where Debian's dataset-fashion-mnist puts the IDX files.
 constexpr const char* kFashionDir = "/usr/share/datasets/fashion-mnist";
+// Palmer penguins as CSV, from Debian's r-cran-palmerpenguins.
+constexpr const char* kPenguinsCsv = "/usr/lib/R/site-library/palmerpenguins/extdata/penguins.csv";
+// Plain-text fortune cookie files, one category per file, from Debian's fortunes.
+constexpr const char* kFortunesDir = "/usr/share/games/fortunes";
 
 }  // namespace nascent::test

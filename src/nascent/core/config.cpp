@@ -117,6 +117,23 @@ std::vector<int64_t> ConfigSection::get_ints(const std::string& key, const std::
   return out;
 }
 
+std::vector<double> ConfigSection::get_doubles(const std::string& key, const std::vector<double>& def, double lo,
+                                               double hi) {
+  const nlohmann::json* v = find(key);
+  std::vector<double> out = def;
+  if (v) {
+    if (!v->is_array() || v->empty()) fail(key, fmt::format("expected a non-empty list of numbers, got {}", v->dump()));
+    out.clear();
+    for (const auto& e : *v) {
+      if (!e.is_number()) fail(key, fmt::format("expected a list of numbers, got element {}", e.dump()));
+      out.push_back(e.get<double>());
+    }
+  }
+  for (double x : out)
+    if (!(x >= lo && x <= hi)) fail(key, fmt::format("{:g} is out of range; expected {:g} to {:g}", x, lo, hi));
+  return out;
+}
+
 nlohmann::json ConfigSection::get_json(const std::string& key) {
   const nlohmann::json* v = find(key);
   return v ? *v : nlohmann::json();

@@ -26,6 +26,7 @@ class ConfigSection {
   std::string get_choice(const std::string& key, const std::string& def, const std::vector<std::string>& allowed);
   std::vector<std::string> get_strings(const std::string& key, const std::vector<std::string>& def);
   std::vector<int64_t> get_ints(const std::string& key, const std::vector<int64_t>& def, int64_t lo, int64_t hi);
+  std::vector<double> get_doubles(const std::string& key, const std::vector<double>& def, double lo, double hi);
   // Raw JSON of a field (marked as read); null when absent.
   nlohmann::json get_json(const std::string& key);
   // A nested section; absent -> empty section with defaults.

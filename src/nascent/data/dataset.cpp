@@ -2,10 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdlib>
+
 #include "nascent/core/config.h"
 #include "nascent/core/error.h"
 #include "nascent/core/rng.h"
+#include "nascent/data/csv.h"
 #include "nascent/data/idx.h"
+#include "nascent/data/text.h"
 
 namespace nascent::data {
 namespace {
@@ -38,17 +43,73 @@ Split read_pair(const std::string& images_path, const std::string& labels_path, 
 
 Split take(const Split& s, const torch::Tensor& idx) { return {s.x.index_select(0, idx), s.y.index_select(0, idx)}; }
 
+TaskData load_idx_task(const TaskOptions& o);
+
 }  // namespace
+
+std::vector<int64_t> split_permutation(int64_t n, uint64_t split_seed) {
+  Rng rng = Rng::derive(split_seed, "data-split");
+  std::vector<int64_t> perm(n);
+  for (int64_t i = 0; i < n; ++i) perm[i] = i;
+  rng.shuffle(perm);
+  return perm;
+}
+
+Split take(const Split& s, const std::vector<int64_t>& idx) {
+  std::vector<int64_t> copy = idx;
+  return take(s, torch::from_blob(copy.data(), {static_cast<int64_t>(copy.size())}, torch::kInt64).clone());
+}
+
+std::pair<int64_t, int64_t> val_train_sizes(int64_t n, const TaskOptions& o) {
+  int64_t n_val = static_cast<int64_t>(o.val_fraction * static_cast<double>(n) + 0.5);
+  int64_t n_train = n - n_val;
+  if (o.limit > 0 && o.limit < n) {
+    // Keep the same val/train proportion inside the limit.
+    n_val = std::max<int64_t>(1, static_cast<int64_t>(o.val_fraction * static_cast<double>(o.limit) + 0.5));
+    n_train = o.limit - n_val;
+  }
+  if (n_train < 1 || n_val < 1)
+    throw InputError("", "task.val_fraction",
+                     fmt::format("leaves an empty training or validation split ({} examples to split)", n));
+  return {n_val, n_train};
+}
 
 TaskOptions TaskOptions::from_config(ConfigSection& sec) {
   TaskOptions o;
-  o.dataset = sec.get_choice("dataset", o.dataset, {"fashion-mnist", "idx"});
+  o.dataset = sec.get_choice("dataset", o.dataset, {"fashion-mnist", "idx", "csv", "text"});
+  const bool file_data = o.dataset == "csv" || o.dataset == "text";
+  if (file_data && !sec.has("path"))
+    sec.fail("path",
+             fmt::format("dataset {} needs the path of its {} file", o.dataset, o.dataset == "csv" ? "CSV" : "text"));
   o.path = sec.get_string("path", o.path);
   if (o.dataset == "idx") {
     o.train_images = sec.get_string("train_images", o.train_images);
     o.train_labels = sec.get_string("train_labels", o.train_labels);
     o.test_images = sec.get_string("test_images", o.test_images);
     o.test_labels = sec.get_string("test_labels", o.test_labels);
+  }
+  if (o.dataset == "csv") {
+    o.label_column = sec.get_string("label_column", o.label_column);
+    o.features = sec.get_strings("features", o.features);
+    o.header = sec.get_bool("header", o.header);
+    o.skip_rows = sec.get_int("skip_rows", o.skip_rows, 0, 1000000);
+    o.delimiter = sec.get_string("delimiter", o.delimiter);
+    if (o.delimiter == "\\t" || o.delimiter == "tab") o.delimiter = "\t";
+    if (o.delimiter.size() != 1 || o.delimiter == "\"" || o.delimiter == "\n")
+      sec.fail("delimiter", "expected one character such as , or ; or \\t, got '" + o.delimiter + "'");
+    o.missing = sec.get_choice("missing", o.missing, {"error", "drop"});
+  }
+  if (o.dataset == "text") {
+    o.mode = sec.get_choice("mode", o.mode, {"lm", "classify"});
+    o.seq_len = sec.get_int("seq_len", o.seq_len, 2, 65536);
+  }
+  if (file_data) {
+    o.test_path = sec.get_string("test_path", o.test_path);
+    o.test_fraction = sec.get_double("test_fraction", o.test_path.empty() ? o.test_fraction : 0, 0, 0.5);
+    if (!o.test_path.empty() && o.test_fraction > 0)
+      sec.fail("test_fraction", "is not used with test_path (the test split comes from that file)");
+    if (o.test_path.empty() && o.test_fraction <= 0)
+      sec.fail("test_fraction", "must be above 0 without a test_path (final training needs a test split)");
   }
   o.val_fraction = sec.get_double("val_fraction", o.val_fraction, 0.01, 0.5);
   o.split_seed = sec.get_int("split_seed", o.split_seed, 0, INT64_MAX);
@@ -58,6 +119,14 @@ TaskOptions TaskOptions::from_config(ConfigSection& sec) {
 }
 
 TaskData load_task(const TaskOptions& o) {
+  if (o.dataset == "csv") return load_csv_task(o);
+  if (o.dataset == "text") return load_text_task(o);
+  return load_idx_task(o);
+}
+
+namespace {
+
+TaskData load_idx_task(const TaskOptions& o) {
   TaskData d;
   int64_t classes = 0;
   Split full = read_pair(resolve(o.path, o.train_images), resolve(o.path, o.train_labels), classes);
@@ -68,19 +137,8 @@ TaskData load_task(const TaskOptions& o) {
 
   // Fixed permutation: validation = first n_val, train = the rest.
   const int64_t n = full.size();
-  Rng rng = Rng::derive(static_cast<uint64_t>(o.split_seed), "data-split");
-  std::vector<int64_t> perm(n);
-  for (int64_t i = 0; i < n; ++i) perm[i] = i;
-  rng.shuffle(perm);
-  int64_t n_val = static_cast<int64_t>(o.val_fraction * static_cast<double>(n) + 0.5);
-  int64_t n_train = n - n_val;
-  if (o.limit > 0 && o.limit < n) {
-    // Keep the same val/train proportion inside the limit.
-    n_val = std::max<int64_t>(1, static_cast<int64_t>(o.val_fraction * o.limit + 0.5));
-    n_train = o.limit - n_val;
-  }
-  if (n_train < 1 || n_val < 1)
-    throw InputError("", "task.val_fraction", "leaves an empty training or validation split");
+  std::vector<int64_t> perm = split_permutation(n, static_cast<uint64_t>(o.split_seed));
+  const auto [n_val, n_train] = val_train_sizes(n, o);
   auto idx = torch::from_blob(perm.data(), {n}, torch::kInt64).clone();
   d.val = take(full, idx.slice(0, 0, n_val));
   d.train = take(full, idx.slice(0, n_val, n_val + n_train));
@@ -100,6 +158,27 @@ TaskData load_task(const TaskOptions& o) {
     d.std.push_back(std::max(1e-6f, std[c].item<float>()));
   }
   return d;
+}
+
+}  // namespace
+
+std::vector<std::string> distinct_labels(const std::vector<std::string>& labels) {
+  std::vector<std::string> names = labels;
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  auto number = [](const std::string& v, double& out) {
+    char* end = nullptr;
+    out = std::strtod(v.c_str(), &end);
+    return !v.empty() && *end == '\0';
+  };
+  bool numeric = true;
+  double d = 0;
+  for (const auto& n : names) numeric = numeric && number(n, d);
+  if (numeric)
+    std::stable_sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+      return std::strtod(a.c_str(), nullptr) < std::strtod(b.c_str(), nullptr);
+    });
+  return names;
 }
 
 torch::Tensor normalize(const torch::Tensor& x, const TaskData& data) {

@@ -1,10 +1,12 @@
 // Loaded data for a task: train / validation / test splits as tensors. Validation is carved from
 // the training files with a fixed split seed; the test split is only used for final reporting.
+// Readers: IDX images (fashion-mnist, idx), CSV tables (csv.h) and plain text (text.h).
 #pragma once
 
 #include <torch/torch.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nascent/core/task.h"
@@ -16,27 +18,44 @@ class ConfigSection;
 namespace nascent::data {
 
 struct Split {
-  torch::Tensor x;  // images: uint8 [N, C, H, W]; tabular: float [N, F]
-  torch::Tensor y;  // int64 [N]
+  torch::Tensor x;  // images: uint8 [N, C, H, W]; tabular: float [N, F]; text: int64 token ids [N, T]
+  torch::Tensor y;  // int64 [N]; language modelling: the next tokens, int64 [N, T]
   int64_t size() const { return y.defined() ? y.size(0) : 0; }
 };
 
 struct TaskData {
   Task task;
   Split train, val, test;
-  std::vector<float> mean, std;  // per channel, from the training split, for uint8 images
-  std::string source;            // where the data came from, for logs and summaries
+  std::vector<float> mean, std;          // from the training split: per channel (uint8 images, applied by
+                                         // normalize) or per feature (tabular, already applied)
+  std::vector<std::string> class_names;  // csv and labelled text: the label of each class id
+  std::vector<std::string> vocabulary;   // text: the character of each token id (0 padding, 1 unknown)
+  std::string source;                    // where the data came from, for logs and summaries
   uint64_t split_seed = 0;
 };
 
 struct TaskOptions {
-  std::string dataset = "fashion-mnist";                   // fashion-mnist | idx
-  std::string path = "/usr/share/datasets/fashion-mnist";  // directory of the IDX files
+  std::string dataset = "fashion-mnist";                   // fashion-mnist | idx | csv | text
+  std::string path = "/usr/share/datasets/fashion-mnist";  // IDX directory; csv and text: the file
   // For dataset: idx (file names inside `path`, or absolute paths).
   std::string train_images = "train-images-idx3-ubyte.gz";
   std::string train_labels = "train-labels-idx1-ubyte.gz";
   std::string test_images = "t10k-images-idx3-ubyte.gz";
   std::string test_labels = "t10k-labels-idx1-ubyte.gz";
+  // For dataset: csv (see csv.h).
+  std::string label_column;           // name (or 1-based number without a header); "" = the last column
+  std::vector<std::string> features;  // numeric feature columns; empty = every column but the label
+  bool header = true;                 // the first line (after skip_rows) names the columns
+  int64_t skip_rows = 0;              // lines to skip at the top of the file
+  std::string delimiter = ",";        // one character; "\t" for tab-separated files
+  std::string missing = "error";      // empty or NA values: error | drop (leave the row out)
+  // For dataset: text (see text.h).
+  std::string mode = "lm";  // lm: next-character prediction; classify: one `label<TAB>text` per line
+  int64_t seq_len = 64;     // characters per example (lm), or padded/truncated length (classify)
+  // For csv and text: the test split.
+  std::string test_path;       // a separate test file; "" = carve test_fraction off `path`
+  double test_fraction = 0.2;  // share of `path` held out for testing when there is no test_path
+
   double val_fraction = 0.1;  // of the training files, held out for validation
   int64_t split_seed = 0;     // fixed so that every experiment sees the same split
   int64_t limit = 0;          // keep only this many training examples (0 = all); for quick tests
@@ -46,6 +65,18 @@ struct TaskOptions {
 
 // Loads and splits the data; throws InputError naming the file on bad or missing data.
 TaskData load_task(const TaskOptions& options);
+
+// A fixed permutation of 0..n-1 from the split seed (the same for every experiment).
+std::vector<int64_t> split_permutation(int64_t n, uint64_t split_seed);
+// Rows idx of a split.
+Split take(const Split& s, const std::vector<int64_t>& idx);
+// Validation and training sizes out of n examples, honouring val_fraction and limit; throws
+// InputError when either would be empty.
+std::pair<int64_t, int64_t> val_train_sizes(int64_t n, const TaskOptions& o);
+
+// The distinct labels, in numeric order when every label is a number, else alphabetical: the
+// class ids of csv and labelled-text tasks.
+std::vector<std::string> distinct_labels(const std::vector<std::string>& labels);
 
 // uint8 images -> normalised float [N, C, H, W]; float inputs pass through.
 torch::Tensor normalize(const torch::Tensor& x, const TaskData& data);

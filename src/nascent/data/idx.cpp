@@ -2,50 +2,15 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <zlib.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 
 #include "nascent/core/error.h"
+#include "nascent/data/file_bytes.h"
 
 namespace nascent::data {
-namespace {
-
-// gzread reads gzip and plain files alike.
-class GzFile {
- public:
-  explicit GzFile(const std::string& path) : path_(path), f_(gzopen(path.c_str(), "rb")) {}
-  ~GzFile() {
-    if (f_) gzclose(f_);
-  }
-  bool ok() const { return f_ != nullptr; }
-  // Reads up to n bytes; returns how many were read. Throws on a corrupt stream.
-  size_t read(void* dst, size_t n) {
-    size_t total = 0;
-    auto* p = static_cast<char*>(dst);
-    while (total < n) {
-      const unsigned chunk = static_cast<unsigned>(std::min<size_t>(n - total, 1u << 30));
-      const int got = gzread(f_, p + total, chunk);
-      if (got < 0) {
-        int errnum = 0;
-        const char* msg = gzerror(f_, &errnum);
-        throw InputError(path_, "", fmt::format("corrupt or unreadable data ({})", msg ? msg : "gzip error"));
-      }
-      if (got == 0) break;
-      total += static_cast<size_t>(got);
-    }
-    return total;
-  }
-
- private:
-  std::string path_;
-  gzFile f_;
-};
-
-}  // namespace
-
 IdxArray read_idx(const std::string& path, int expected_rank) {
   {
     std::ifstream probe(path, std::ios::binary);

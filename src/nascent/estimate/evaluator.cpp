@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <cmath>
 #include <new>
 
 #include "nascent/core/error.h"
@@ -55,6 +56,7 @@ Evaluation TrainingEvaluator::evaluate(const Proposal& p, uint64_t seed, const P
     const EvalResult ev = evaluate_network(*net, data_, data_.val, p.fidelity.resolution, options_.eval_batch_size);
     e.metrics["val_accuracy"] = ev.accuracy;
     e.metrics["val_loss"] = ev.loss;
+    if (data_.task.per_position()) e.metrics["val_perplexity"] = std::exp(ev.loss);
     e.metrics["train_loss"] = tr.train_loss;
     e.metrics["train_seconds"] = tr.train_seconds;
     e.metrics["eval_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -48,6 +48,12 @@ torch::Tensor augment(const torch::Tensor& x, Rng& rng) {
                                                 .align_corners(false));
 }
 
+// Logits [batch, classes] against labels [batch], or, for language modelling, logits
+// [batch, seq, vocab] against next tokens [batch, seq]: every position is one prediction.
+torch::Tensor flat_logits(const torch::Tensor& logits) {
+  return logits.dim() == 3 ? logits.reshape({-1, logits.size(2)}) : logits;
+}
+
 }  // namespace
 
 TrainOptions TrainOptions::from_config(ConfigSection& sec) {
@@ -137,7 +143,7 @@ TrainResult train_network(space::Network& net, const data::TaskData& data, const
     if (o.augment && x.dim() == 4) x = augment(x, rng);
     opt->zero_grad();
     torch::Tensor logits = net.forward(x);
-    torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y, ls);
+    torch::Tensor loss = torch::nn::functional::cross_entropy(flat_logits(logits), y.reshape({-1}), ls);
     const double lv = loss.item<double>();
     if (!std::isfinite(lv)) throw TrialFailure(fmt::format("loss became {} at step {} of {}", lv, step + 1, total));
     loss.backward();
@@ -164,23 +170,25 @@ EvalResult evaluate_network(space::Network& net, const data::TaskData& data, con
                             int64_t batch_size) {
   torch::NoGradGuard no_grad;
   net.eval();
-  int64_t correct = 0;
+  int64_t correct = 0, predictions = 0;
   double loss_sum = 0;
   const int64_t n = split.size();
   for (int64_t start = 0; start < n; start += batch_size) {
     const int64_t end = std::min(n, start + batch_size);
     torch::Tensor x = resize(data::normalize(split.x.slice(0, start, end), data), resolution);
     torch::Tensor y = split.y.slice(0, start, end);
-    torch::Tensor logits = net.forward(x);
+    torch::Tensor logits = flat_logits(net.forward(x));
+    y = y.reshape({-1});
     loss_sum += torch::nn::functional::cross_entropy(
                     logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
                     .item<double>();
     correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+    predictions += y.size(0);
   }
   net.train();
   EvalResult r;
-  r.accuracy = n ? static_cast<double>(correct) / static_cast<double>(n) : 0;
-  r.loss = n ? loss_sum / static_cast<double>(n) : 0;
+  r.accuracy = predictions ? static_cast<double>(correct) / static_cast<double>(predictions) : 0;
+  r.loss = predictions ? loss_sum / static_cast<double>(predictions) : 0;
   if (!std::isfinite(r.loss)) throw TrialFailure("validation loss is not finite");
   return r;
 }

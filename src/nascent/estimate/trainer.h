@@ -1,6 +1,7 @@
 // Training a network at a Fidelity: SGD with Nesterov momentum (or AdamW), linear warm-up then
-// cosine decay per step, optional light augmentation, and evaluation on a split. A NaN or
-// infinite loss stops training with a TrialFailure.
+// cosine decay per step, optional light augmentation, and evaluation on a split. Cross-entropy
+// over [batch, classes] (images, tabular, text classification) or over every position of
+// [batch, seq, vocab] (language modelling). A NaN or infinite loss stops training with a TrialFailure.
 #pragma once
 
 #include <cstdint>
@@ -62,8 +63,8 @@ TrainResult train_network(space::Network& net, const data::TaskData& data, const
                           const ProgressFn& progress = nullptr);
 
 struct EvalResult {
-  double accuracy = 0;
-  double loss = 0;
+  double accuracy = 0;  // share of correct predictions: per example, or per position (next_token)
+  double loss = 0;      // mean cross-entropy per prediction (for next_token, perplexity = exp(loss))
 };
 EvalResult evaluate_network(space::Network& net, const data::TaskData& data, const data::Split& split, int resolution,
                             int64_t batch_size);

@@ -10,21 +10,15 @@
 namespace nascent::space {
 namespace {
 
-std::vector<std::string> to_strings(const std::vector<int64_t>& v) {
-  std::vector<std::string> out;
-  for (auto x : v) out.push_back(std::to_string(x));
-  return out;
-}
-
 std::vector<Decision> chain_decisions(const ChainOptions& o) {
   std::vector<Decision> d;
   for (size_t s = 0; s < o.widths.size(); ++s) {
     const std::string p = fmt::format("s{}_", s + 1);
-    d.push_back({p + "blocks", to_strings(o.blocks), std::nullopt});
+    d.push_back({p + "blocks", int_options(o.blocks), std::nullopt});
     d.push_back({p + "op", {"conv", "sepconv", "mbconv"}, std::nullopt});
-    d.push_back({p + "expand", to_strings(o.expansions), Condition{p + "op", {"mbconv"}}});
-    d.push_back({p + "kernel", to_strings(o.kernels), std::nullopt});
-    d.push_back({p + "width", to_strings(o.widths[s]), std::nullopt});
+    d.push_back({p + "expand", int_options(o.expansions), Condition{p + "op", {"mbconv"}}});
+    d.push_back({p + "kernel", int_options(o.kernels), std::nullopt});
+    d.push_back({p + "width", int_options(o.widths[s]), std::nullopt});
     d.push_back({p + "act", o.activations, std::nullopt});
     d.push_back({p + "skip", {"no", "yes"}, std::nullopt});
   }

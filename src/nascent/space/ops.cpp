@@ -1,5 +1,7 @@
 #include "nascent/space/ops.h"
 
+#include <cmath>
+
 #include "nascent/core/error.h"
 #include "nascent/space/network.h"
 
@@ -90,6 +92,52 @@ torch::Tensor SqueezeExciteImpl::forward(const torch::Tensor& x) {
   return x * s.unsqueeze(-1).unsqueeze(-1);
 }
 
+CountedEmbeddingImpl::CountedEmbeddingImpl(int64_t vocab, int64_t dim) {
+  embedding_ = register_module("embedding", torch::nn::Embedding(vocab, dim));
+}
+
+torch::Tensor CountedEmbeddingImpl::forward(const torch::Tensor& ids) {
+  torch::Tensor y = embedding_(ids);
+  count_activation(y);
+  return y;
+}
+
+CountedLayerNormImpl::CountedLayerNormImpl(int64_t dim) {
+  norm_ = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim})));
+}
+
+torch::Tensor CountedLayerNormImpl::forward(const torch::Tensor& x) {
+  torch::Tensor y = norm_(x);
+  count_activation(y);
+  return y;
+}
+
+SelfAttentionImpl::SelfAttentionImpl(int64_t embed, int64_t heads) : embed_(embed), heads_(heads) {
+  NASCENT_CHECK(heads > 0 && embed % heads == 0, "attention heads must divide the embedding dimension");
+  qkv_ = register_module("qkv", CountedLinear(embed, 3 * embed));
+  out_ = register_module("out", CountedLinear(embed, embed));
+}
+
+torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, bool causal, const torch::Tensor& pad) {
+  const int64_t b = x.size(0), t = x.size(1), d = embed_ / heads_;
+  // [B, T, 3E] -> 3 x [B, H, T, d]
+  auto qkv = qkv_(x).view({b, t, 3, heads_, d}).permute({2, 0, 3, 1, 4});
+  auto q = qkv[0], k = qkv[1], v = qkv[2];
+  // [B, H, T, T]
+  auto scores = torch::matmul(q, k.transpose(-2, -1)).div_(std::sqrt(static_cast<double>(d)));
+  count_macs(scores, d);
+  // A large finite negative (not -inf) keeps rows whose keys are all padding finite.
+  constexpr double kMasked = -1e9;
+  if (causal) {
+    auto later = torch::ones({t, t}, torch::kBool).triu(1);
+    scores = scores.masked_fill(later, kMasked);
+  }
+  if (pad.defined()) scores = scores.masked_fill(pad.view({b, 1, 1, t}), kMasked);
+  auto ctx = torch::matmul(torch::softmax(scores, -1), v);  // [B, H, T, d]
+  count_macs(ctx, t);
+  return out_(ctx.transpose(1, 2).reshape({b, t, embed_}));
+}
+
 int64_t scale_channels(int64_t channels, double width_mult, int64_t divisor) {
   const double scaled = static_cast<double>(channels) * width_mult;
   int64_t c = static_cast<int64_t>(scaled / divisor + 0.5) * divisor;
@@ -97,6 +145,10 @@ int64_t scale_channels(int64_t channels, double width_mult, int64_t divisor) {
   // Rounding down must not remove more than 10% (MobileNet's make_divisible rule).
   if (static_cast<double>(c) < 0.9 * scaled) c += divisor;
   return c;
+}
+
+int64_t scale_units(int64_t units, double width_mult) {
+  return width_mult == 1.0 ? units : scale_channels(units, width_mult);
 }
 
 }  // namespace nascent::space

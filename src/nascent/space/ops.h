@@ -76,7 +76,48 @@ class SqueezeExciteImpl : public torch::nn::Module {
 };
 TORCH_MODULE(SqueezeExcite);
 
+// Token embedding: lookups cost no multiply-accumulates; the output counts as activations.
+class CountedEmbeddingImpl : public torch::nn::Module {
+ public:
+  CountedEmbeddingImpl(int64_t vocab, int64_t dim);
+  torch::Tensor forward(const torch::Tensor& ids);  // int64 [..] -> [.., dim]
+
+ private:
+  torch::nn::Embedding embedding_{nullptr};
+};
+TORCH_MODULE(CountedEmbedding);
+
+// LayerNorm over the last dimension (no MACs counted: normalisation is not a multiply-accumulate
+// layer in the NAS papers' FLOP counts, like BatchNorm).
+class CountedLayerNormImpl : public torch::nn::Module {
+ public:
+  explicit CountedLayerNormImpl(int64_t dim);
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  torch::nn::LayerNorm norm_{nullptr};
+};
+TORCH_MODULE(CountedLayerNorm);
+
+// Multi-head self-attention (Vaswani et al. 2017, eq. 1): fused QKV projection, scaled dot
+// products, output projection. Per example and sequence length T, embedding E: 3TE^2 (QKV) +
+// T^2 E (scores) + T^2 E (weighted values) + TE^2 (output) MACs. A causal mask hides later
+// positions (the masked scores are still computed and counted).
+class SelfAttentionImpl : public torch::nn::Module {
+ public:
+  SelfAttentionImpl(int64_t embed, int64_t heads);
+  // x [B, T, E]; pad [B, T] true where a position is padding (its key is ignored), or undefined.
+  torch::Tensor forward(const torch::Tensor& x, bool causal, const torch::Tensor& pad);
+
+ private:
+  int64_t embed_, heads_;
+  CountedLinear qkv_{nullptr}, out_{nullptr};
+};
+TORCH_MODULE(SelfAttention);
+
 // Rounds channels to a multiple of `divisor` (at least divisor), for width multipliers.
 int64_t scale_channels(int64_t channels, double width_mult, int64_t divisor = 4);
+// `units` unchanged at width_mult 1 (so a configured 50 stays 50), else scale_channels.
+int64_t scale_units(int64_t units, double width_mult);
 
 }  // namespace nascent::space

@@ -9,6 +9,10 @@
 #include "nascent/core/config.h"
 #include "nascent/core/error.h"
 #include "nascent/space/chain.h"
+#include "nascent/space/declared.h"
+#include "nascent/space/mbconv.h"
+#include "nascent/space/mlp.h"
+#include "nascent/space/transformer.h"
 
 namespace nascent::space {
 namespace {
@@ -19,6 +23,18 @@ std::map<std::string, SpaceInfo>& table() {
   std::call_once(builtins, [] {
     t["chain"] = {"chain", "macro chain CNN: per stage blocks, op, kernel, width, activation, skip",
                   [](ConfigSection& o) { return std::make_unique<ChainSpace>(ChainOptions::from_config(o)); }};
+    t["mbconv"] = {"mbconv",
+                   "inverted-bottleneck chain (MobileNetV2/OFA): per stage depth; per block kernel, expansion, SE, "
+                   "activation; width",
+                   [](ConfigSection& o) { return std::make_unique<MbconvSpace>(MbconvOptions::from_config(o)); }};
+    t["transformer"] = {
+        "transformer",
+        "text encoder (HAT/AutoFormer): layers, embedding width, activation; per layer heads and FFN width",
+        [](ConfigSection& o) { return std::make_unique<TransformerSpace>(TransformerOptions::from_config(o)); }};
+    t["mlp"] = {"mlp", "multi-layer perceptron for tabular data: layers, per-layer width, activation, dropout, norm",
+                [](ConfigSection& o) { return std::make_unique<MlpSpace>(MlpOptions::from_config(o)); }};
+    t["declared"] = {"declared", "a space written in the config: layers with {choice: [...]} fields (space.declared)",
+                     [](ConfigSection& o) { return std::make_unique<DeclaredSpace>(DeclaredOptions::from_config(o)); }};
   });
   return t;
 }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "nascent/core/config.h"
 #include "nascent/core/error.h"
 
 namespace nascent::space {
@@ -252,5 +253,26 @@ std::shared_ptr<Supernet> SearchSpace::build_supernet(const Task&, const Superne
 }
 
 bool SearchSpace::supports(const Task& task) const { return task.kind == "image"; }
+
+std::vector<std::string> int_options(const std::vector<int64_t>& values) {
+  std::vector<std::string> out;
+  for (int64_t v : values) out.push_back(std::to_string(v));
+  return out;
+}
+
+void require_distinct(const ConfigSection& section, const std::string& key, const std::vector<std::string>& options) {
+  std::set<std::string> seen;
+  for (const auto& o : options)
+    if (!seen.insert(o).second) section.fail(key, fmt::format("option {} is listed twice", o));
+}
+
+std::optional<Condition> count_at_least(const Decision& count, int64_t k) {
+  Condition c{count.name, {}};
+  for (const auto& o : count.options)
+    if (std::stoll(o) >= k) c.any_of.push_back(o);
+  if (c.any_of.size() == count.options.size()) return std::nullopt;
+  NASCENT_CHECK(!c.any_of.empty(), "no option of '" + count.name + "' reaches " + std::to_string(k));
+  return c;
+}
 
 }  // namespace nascent::space

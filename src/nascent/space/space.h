@@ -6,12 +6,17 @@
 
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "nascent/core/arch.h"
 #include "nascent/core/rng.h"
 #include "nascent/core/task.h"
+
+namespace nascent {
+class ConfigSection;
+}
 
 namespace nascent::space {
 
@@ -71,6 +76,9 @@ class SearchSpace {
   virtual std::shared_ptr<Supernet> build_supernet(const Task& task, const SupernetOptions& options) const;
   // Whether this space can build for the task (e.g. image spaces need [C, H, W] inputs).
   virtual bool supports(const Task& task) const;
+  // A task the space builds for, used where no data is loaded (`nascent spaces --sample`,
+  // `nascent profile` without a config): Fashion-MNIST's shape unless a space says otherwise.
+  virtual Task default_task() const { return Task{}; }
 
  protected:
   // Throws InputError if the architecture is structurally invalid for this space.
@@ -82,5 +90,14 @@ class SearchSpace {
   std::vector<int> parent_;                       // condition's decision index, -1 if none
   std::vector<std::vector<bool>> parent_allows_;  // per option of the parent
 };
+
+// Helpers for spaces' decision lists.
+// Integer options as option names: {1, 2} -> {"1", "2"}.
+std::vector<std::string> int_options(const std::vector<int64_t>& values);
+// "Decision `count` (integer options) is at least k": the condition of the k-th layer or block
+// of a variable depth; none when every option is at least k (the layer always exists).
+std::optional<Condition> count_at_least(const Decision& count, int64_t k);
+// Throws InputError naming section.key when an option list repeats a value.
+void require_distinct(const ConfigSection& section, const std::string& key, const std::vector<std::string>& options);
 
 }  // namespace nascent::space
