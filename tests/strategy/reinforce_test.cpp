@@ -6,6 +6,7 @@
 #include "nascent/core/config.h"
 #include "nascent/core/error.h"
 #include "nascent/space/chain.h"
+#include "nascent/strategy/policy_lstm.h"
 #include "nascent/strategy/torch_archive.h"
 
 namespace nascent::strategy {
@@ -101,6 +102,46 @@ TEST(Reinforce, StateCarriesTheWeightsAndTheOptimiser) {
   train(a, 1, [](const Arch& x) { return 0.2 * x.choices[1]; });
   train(b, 1, [](const Arch& x) { return 0.2 * x.choices[1]; });
   EXPECT_EQ(a.policy(probe, 3), b.policy(probe, 3));
+}
+
+TEST(Reinforce, StateBeforeTheFirstUpdateRoundTripsToo) {
+  space::ChainSpace space;
+  Reinforce a(ctx_for(space, 5), ReinforceOptions{});
+  const Proposal first = *a.ask();  // the runner saves the state right after an ask
+  Reinforce b(ctx_for(space, 5), ReinforceOptions{});
+  b.load_state(nlohmann::json::parse(a.state().dump()));
+  a.tell(told(1, first, 0.3));
+  b.tell(told(1, first, 0.3));
+  for (int i = 0; i < 12; ++i) {
+    const Proposal pa = *a.ask(), pb = *b.ask();
+    EXPECT_EQ(pa.arch, pb.arch) << "ask " << i;
+    a.tell(told(i + 2, pa, 0.01 * i));
+    b.tell(told(i + 2, pb, 0.01 * i));
+  }
+  EXPECT_EQ(a.updates(), 2);
+  EXPECT_EQ(b.updates(), 2);
+}
+
+TEST(PolicyLstm, BatchedLogProbIsTheSumOfEachDecisionsLogProbability) {
+  space::ChainSpace space;  // has conditional decisions (expand exists only for mbconv)
+  PolicyLstm policy(space, 16, 2.5);
+  Rng init(3), r(4);
+  policy->init_uniform(init, 0.5);
+  std::vector<Arch> archs;
+  for (int i = 0; i < 6; ++i) archs.push_back(policy->sample(r));
+  auto [log_prob, entropy] = policy->log_prob_and_entropy(archs);
+  ASSERT_EQ(log_prob.size(0), 6);
+  for (size_t j = 0; j < archs.size(); ++j) {
+    double expected = 0, expected_entropy = 0;
+    for (size_t i = 0; i < space.num_decisions(); ++i) {
+      if (!space.active(archs[j], i)) continue;
+      const auto p = policy->probabilities(archs[j], i);
+      expected += std::log(p[archs[j].choices[i]]);
+      for (double q : p) expected_entropy -= q * std::log(q);
+    }
+    EXPECT_NEAR(log_prob[j].item<double>(), expected, 1e-4) << "architecture " << j;
+    EXPECT_NEAR(entropy[j].item<double>(), expected_entropy, 1e-4) << "architecture " << j;
+  }
 }
 
 TEST(TorchArchive, Base64RoundTripsEveryByte) {

@@ -77,6 +77,30 @@ TEST_P(NewStrategy, SmokeSearchCompletesWithItsOwnProposals) {
   EXPECT_GE(working, 2) << "no proposal came from the algorithm itself";
 }
 
+TEST_P(NewStrategy, TightParamsConstraintStillFindsFeasibleArchitectures) {
+  // About 4% of the smoke space has at most 4500 parameters; breakers are rejected untrained.
+  const std::string name = GetParam();
+  TempDir dir;
+  std::vector<std::string> args = args_for(name, dir.file("run"), 3);
+  args.push_back("--set");
+  args.push_back("objective.constraints=[\"params <= 4500\"]");
+  auto r = run_nascent(args);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto summary = nlohmann::json::parse(test::read_file(dir.file("run/summary.json")));
+  EXPECT_EQ(summary["status"], "done");
+  EXPECT_EQ(summary["counts"]["ok"], 3);
+  EXPECT_GE(summary["counts"]["rejected"].get<int>(), 1);
+  EXPECT_LE(summary["best"]["metrics"]["params"].get<double>(), 4500);
+  std::set<std::string> rejected;
+  for (const auto& row : test::read_trial_rows(dir.file("run/experiment.db"))) {
+    if (row.status == "ok") {
+      EXPECT_LE(nlohmann::json::parse(row.metrics)["params"].get<double>(), 4500);
+    } else if (row.status == "rejected") {
+      EXPECT_TRUE(rejected.insert(row.arch).second) << "rejected twice: " << row.arch;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(All, NewStrategy, ::testing::Values("reinforce", "nsga2", "local", "bananas"),
                          [](const auto& info) { return info.param; });
 

@@ -52,14 +52,37 @@ Arch PolicyLstmImpl::sample(Rng& rng) {
   return space_.canonical(arch);
 }
 
-std::pair<torch::Tensor, torch::Tensor> PolicyLstmImpl::log_prob_and_entropy(const Arch& target) {
-  Arch arch = space_.canonical(target);
-  torch::Tensor log_prob = torch::zeros({}), entropy = torch::zeros({});
-  walk(arch, space_.num_decisions(), [&](size_t i, const torch::Tensor& logits) {
-    const torch::Tensor lp = torch::log_softmax(logits, 1);  // [1, options]
-    log_prob = log_prob + lp[0][arch.choices[i]];
-    entropy = entropy - (lp.exp() * lp).sum();
-  });
+std::pair<torch::Tensor, torch::Tensor> PolicyLstmImpl::log_prob_and_entropy(const std::vector<Arch>& targets) {
+  const int64_t k = static_cast<int64_t>(targets.size());
+  std::vector<Arch> archs;
+  for (const auto& a : targets) archs.push_back(space_.canonical(a));
+  torch::Tensor x = start_.expand({k, hidden_});
+  torch::Tensor h = torch::zeros({k, hidden_}), c = torch::zeros({k, hidden_});
+  torch::Tensor log_prob = torch::zeros({k}), entropy = torch::zeros({k});
+  for (size_t i = 0; i < space_.num_decisions(); ++i) {
+    std::vector<int64_t> choice(k);
+    std::vector<float> on(k);
+    bool any = false;
+    for (int64_t j = 0; j < k; ++j) {
+      choice[j] = archs[j].choices[i];
+      on[j] = space_.active(archs[j], i) ? 1.f : 0.f;
+      any |= on[j] > 0;
+    }
+    if (!any) continue;
+    const torch::Tensor mask = torch::tensor(on);      // [K]; 0 where decision i does not apply
+    const torch::Tensor keep = mask.unsqueeze(1) > 0;  // [K, 1]
+    auto [h2, c2] = cell_(x, std::make_tuple(h, c));
+    torch::Tensor logits = heads_[i](h2);  // [K, options]
+    if (tanh_constant_ > 0) logits = tanh_constant_ * torch::tanh(logits);
+    const torch::Tensor lp = torch::log_softmax(logits, 1);
+    const torch::Tensor idx = torch::tensor(choice);
+    log_prob = log_prob + mask * lp.gather(1, idx.unsqueeze(1)).squeeze(1);
+    entropy = entropy - mask * (lp.exp() * lp).sum(1);
+    // Samples for which decision i does not apply keep their state, as if the step never ran.
+    h = torch::where(keep, h2, h);
+    c = torch::where(keep, c2, c);
+    x = torch::where(keep, embed_[i](idx), x);
+  }
   return {log_prob, entropy};
 }
 

@@ -24,9 +24,10 @@ class PolicyLstmImpl : public torch::nn::Module {
   void init_uniform(Rng& rng, double range);
   // Draws one architecture (no gradients).
   Arch sample(Rng& rng);
-  // Sum over the architecture's active decisions of log pi(choice | earlier choices), and the
-  // sum of the entropies of the distributions visited; both differentiable, shape [].
-  std::pair<torch::Tensor, torch::Tensor> log_prob_and_entropy(const Arch& arch);
+  // Per architecture: the sum over its active decisions of log pi(choice | earlier choices), and
+  // the sum of the entropies of the distributions visited; both differentiable, shape [K]. All K
+  // architectures go through the LSTM together, each stepping only on its active decisions.
+  std::pair<torch::Tensor, torch::Tensor> log_prob_and_entropy(const std::vector<Arch>& archs);
   // pi(. | earlier choices of arch) for decision i (which must be active in arch).
   std::vector<double> probabilities(const Arch& arch, size_t decision);
 

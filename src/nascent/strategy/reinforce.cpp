@@ -136,12 +136,15 @@ void Reinforce::update() {
   // loss = -1/k sum_i (R_i - b) log pi(arch_i) - beta * H.
   auto& c = *controller_;
   c.adam.zero_grad();
-  torch::Tensor loss = torch::zeros({});
+  std::vector<Arch> archs;
+  std::vector<float> a32;
   for (size_t i = 0; i < k; ++i) {
-    auto [log_prob, entropy] = c.policy->log_prob_and_entropy(batch_[i].arch);
-    loss = loss - adv[i] * log_prob - options_.entropy_weight * entropy;
+    archs.push_back(batch_[i].arch);
+    a32.push_back(static_cast<float>(adv[i]));
   }
-  (loss / static_cast<double>(k)).backward();
+  auto [log_prob, entropy] = c.policy->log_prob_and_entropy(archs);  // [K], [K]
+  const torch::Tensor loss = -(torch::tensor(a32) * log_prob).mean() - options_.entropy_weight * entropy.mean();
+  loss.backward();
   c.adam.step();
   // The baseline follows every sample's reward, repeats included, so that an architecture the
   // policy keeps returning to stops being reinforced once it is what the policy expects.
