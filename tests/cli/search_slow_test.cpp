@@ -2,15 +2,9 @@
 // the middle of a trial followed by --resume, and training the best architecture found.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <nlohmann/json.hpp>
-#include <thread>
 
-#include "nascent/store/sqlite.h"
 #include "support/support.h"
 
 namespace nascent {
@@ -19,18 +13,9 @@ namespace {
 using test::run_nascent;
 using test::TempDir;
 
-struct Row {
-  int64_t id;
-  std::string status, arch, metrics;
-};
+using Row = test::TrialRow;
 
-std::vector<Row> read_trials(const std::string& db_path) {
-  store::Database db(db_path);
-  store::Statement s(db, "SELECT id, status, arch, metrics FROM trial ORDER BY id");
-  std::vector<Row> out;
-  while (s.step()) out.push_back({s.column_int(0), s.column_text(1), s.column_text(2), s.column_text(3)});
-  return out;
-}
+std::vector<Row> read_trials(const std::string& db_path) { return test::read_trial_rows(db_path); }
 
 std::vector<std::string> search_args(const std::string& out) {
   return {"search", "--config", "examples/smoke.yaml", "--max-trials", "8", "--seed", "1", "--out", out};
@@ -61,38 +46,9 @@ TEST(SearchEndToEnd, SmokeRunIsCompleteAndDeterministicAndSurvivesKill9) {
 
   // Third run: kill -9 in the middle of the fourth trial, then resume.
   const std::string c = dir.file("c");
-  std::vector<std::string> args = search_args(c);
-  std::vector<char*> argv;
-  std::string bin = test::nascent_binary();
-  argv.push_back(bin.data());
-  for (auto& s : args) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    if (chdir(test::source_dir().c_str()) != 0) _exit(127);
-    freopen("/dev/null", "w", stdout);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
   // Kill as soon as a fourth (or later) trial is seen running: that is inside its training.
-  std::vector<Row> before;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (access((c + "/experiment.db").c_str(), F_OK) != 0) continue;
-    try {
-      before = read_trials(c + "/experiment.db");
-    } catch (const std::exception&) {
-      continue;
-    }
-    if (before.size() >= 4 && before.back().status == "running") break;
-  }
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status));
-  before = read_trials(c + "/experiment.db");
+  ASSERT_TRUE(test::kill_during_trial(search_args(c), c + "/experiment.db", 4));
+  const std::vector<Row> before = read_trials(c + "/experiment.db");
   ASSERT_GE(before.size(), 4u);
   ASSERT_LT(before.size(), 8u);
   const size_t done_before = before.size() - 1;

@@ -49,6 +49,38 @@ TEST(Objective, BestAndParetoFront) {
   EXPECT_FALSE(o.dominates(ts[0], ts[3]));
 }
 
+TEST(Objective, ParetoFrontOfThreeMetricsIsTheNonDominatedFeasibleOkTrials) {
+  // Maximise accuracy, minimise params and latency, with a params bound.
+  Objective o({{"val_accuracy", true}, {"params", false}, {"latency_ms", false}},
+              {Constraint::parse("params <= 1000")});
+  auto t = [](int64_t id, double acc, double params, double lat) {
+    Trial x = ok_trial(id, acc, params);
+    x.metrics["latency_ms"] = lat;
+    x.proposal.arch = Arch{"s", {static_cast<int>(id)}};
+    return x;
+  };
+  std::vector<Trial> ts = {
+      t(1, 0.90, 800, 3.0),   // front: most accurate feasible
+      t(2, 0.80, 200, 1.0),   // front: small and fast
+      t(3, 0.85, 900, 0.5),   // front: fastest
+      t(4, 0.80, 300, 1.5),   // dominated by 2 in all three
+      t(5, 0.99, 5000, 0.1),  // breaks params <= 1000: never on the front, dominates nothing
+      t(6, 0.95, 100, 0.1),   // failed: its metrics do not count
+      t(7, 0.70, 50, 2.0),    // front: smallest
+      t(8, 0.90, 800, 3.0),   // ties 1 exactly (another architecture): both are on the front
+      t(9, 0.88, 900, 2.0),   // front: 1 is more accurate and smaller, but slower
+  };
+  ts[5].status = TrialStatus::kFailed;
+  Trial reused = ts[1];  // the runner reused trial 2's result: same architecture, same fidelity
+  reused.id = 10;
+  ts.push_back(reused);
+  Trial missing = t(11, 0.97, 10, 0.2);  // ok but without latency: cannot be compared
+  missing.metrics.erase("latency_ms");
+  ts.push_back(missing);
+  // Best first by accuracy; the tie between 1 and 8 keeps trial order.
+  EXPECT_EQ(o.pareto_front(ts), (std::vector<size_t>{0, 7, 8, 2, 1, 6}));
+}
+
 TEST(Objective, FromConfigNamesBadFields) {
   ConfigSection s(nlohmann::json{{"metrics", {{{"name", "val_accuracy"}, {"direction", "up"}}}}}, "objective",
                   "f.yaml");

@@ -2,9 +2,12 @@
 // continues exactly, failed and rejected trials are handled.
 #include "nascent/strategy/strategy.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "nascent/core/config.h"
 #include "nascent/core/error.h"
@@ -23,10 +26,16 @@ double toy_score(const space::SearchSpace& s, const Arch& a) {
   return v;
 }
 
+// Default options, except where the defaults cost seconds that these tests do not need.
+nlohmann::json test_options(const std::string& name) {
+  if (name == "bananas") return {{"steps", 40}, {"width", 16}};
+  return nlohmann::json::object();
+}
+
 class StrategyBehaviour : public ::testing::TestWithParam<std::string> {
  protected:
   std::unique_ptr<Strategy> make(uint64_t seed) {
-    ConfigSection o(nlohmann::json::object(), "strategy." + GetParam(), "test");
+    ConfigSection o(test_options(GetParam()), "strategy." + GetParam(), "test");
     StrategyContext ctx{&space_, Objective({{"score", true}}, {}), Fidelity{}, seed, 100};
     return make_strategy(GetParam(), o, ctx);
   }
@@ -87,7 +96,63 @@ TEST_P(StrategyBehaviour, ProposalsAreValidArchitectures) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(All, StrategyBehaviour, ::testing::Values("random", "evolution"),
+// A stand-in for a parameter count, computed from the decoded stages (no network is built):
+// grows with blocks, width, kernel and expansion like the real count does.
+double toy_params(const space::ChainSpace& s, const Arch& a) {
+  double p = 0;
+  for (const auto& st : s.stages(a)) {
+    const double w = static_cast<double>(st.width), k2 = st.kernel * st.kernel;
+    const double per_block = st.op == "conv" ? w * w * k2 : st.op == "sepconv" ? w * (k2 + w) : w * w * st.expand * 2;
+    p += st.blocks * per_block + (st.skip ? w * w : 0);
+  }
+  return p;
+}
+
+TEST_P(StrategyBehaviour, TightConstraintStillFindsFeasibleAndNeverRepeatsARejection) {
+  // The bound lets through about 4% of the space: most proposals of a strategy that ignored
+  // rejections would be rejected again and again.
+  std::vector<double> sample;
+  Rng r(123);
+  for (int i = 0; i < 4000; ++i) sample.push_back(toy_params(space_, space_.sample(r)));
+  std::sort(sample.begin(), sample.end());
+  const double bound = sample[sample.size() / 25];
+  ConfigSection o(test_options(GetParam()), "strategy." + GetParam(), "test");
+  StrategyContext ctx{&space_, Objective({{"score", true}}, {Constraint::parse(fmt::format("params <= {}", bound))}),
+                      Fidelity{}, 3, 200};
+  auto s = make_strategy(GetParam(), o, ctx);
+  int feasible = 0;
+  std::set<std::string> rejected;
+  for (int i = 0; i < 200; ++i) {
+    auto p = s->ask();
+    ASSERT_TRUE(p.has_value()) << "ask " << i;
+    const std::string h = space_.hash(p->arch);
+    EXPECT_FALSE(rejected.count(h)) << "a rejected architecture was proposed again at ask " << i;
+    Trial t;
+    t.id = i + 1;
+    t.proposal = *p;
+    t.metrics["params"] = toy_params(space_, p->arch);
+    if (t.metrics["params"] > bound) {
+      t.status = TrialStatus::kRejected;
+      t.reason = "breaks constraint";
+      rejected.insert(h);
+    } else {
+      t.status = TrialStatus::kOk;
+      t.metrics["score"] = toy_score(space_, p->arch);
+      ++feasible;
+    }
+    s->tell(t);
+  }
+  // Uniform sampling finds about 8 in 200. Every strategy must find some; one that learns from
+  // rejections (all but random) stays near the feasible region and finds many.
+  EXPECT_GE(feasible, 3) << GetParam();
+  if (GetParam() != "random") {
+    EXPECT_GE(feasible, 40) << GetParam();
+  }
+  RecordProperty("feasible_of_200", feasible);
+}
+
+INSTANTIATE_TEST_SUITE_P(All, StrategyBehaviour,
+                         ::testing::Values("random", "evolution", "reinforce", "nsga2", "local", "bananas"),
                          [](const auto& info) { return info.param; });
 
 TEST(Registry, UnknownStrategyIsNamed) {

@@ -1,18 +1,22 @@
 #include "support.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "nascent/core/allocator.h"
+#include "nascent/store/sqlite.h"
 
 namespace nascent::test {
 namespace fs = std::filesystem;
@@ -71,6 +75,47 @@ CommandResult run_nascent(const std::vector<std::string>& args) {
   const int status = pclose(p);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return r;
+}
+
+std::vector<TrialRow> read_trial_rows(const std::string& db_path) {
+  store::Database db(db_path);
+  store::Statement s(db, "SELECT id, status, arch, metrics, meta FROM trial ORDER BY id");
+  std::vector<TrialRow> out;
+  while (s.step())
+    out.push_back({s.column_int(0), s.column_text(1), s.column_text(2), s.column_text(3), s.column_text(4)});
+  return out;
+}
+
+bool kill_during_trial(const std::vector<std::string>& args, const std::string& db_path, size_t min_trials) {
+  std::vector<std::string> owned = args;
+  std::string bin = nascent_binary();
+  std::vector<char*> argv{bin.data()};
+  for (auto& a : owned) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) return false;
+  if (pid == 0) {
+    if (chdir(source_dir().c_str()) != 0) _exit(127);
+    if (!freopen("/dev/null", "w", stdout)) _exit(127);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (access(db_path.c_str(), F_OK) != 0) continue;
+    std::vector<TrialRow> rows;
+    try {
+      rows = read_trial_rows(db_path);
+    } catch (const std::exception&) {
+      continue;  // the database is being created
+    }
+    if (rows.size() >= min_trials && rows.back().status == "running") break;
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFSIGNALED(status);
 }
 
 std::string read_file(const std::string& path) {

@@ -2,6 +2,7 @@
 // and small real Fashion-MNIST tasks.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,19 @@ struct CommandResult {
 CommandResult run_nascent(const std::vector<std::string>& args);
 std::string nascent_binary();
 std::string source_dir();
+
+// One row of an experiment's trial table, as stored.
+struct TrialRow {
+  int64_t id = 0;
+  std::string status, arch, metrics, meta;
+};
+std::vector<TrialRow> read_trial_rows(const std::string& db_path);
+
+// Starts nascent with args (from the source directory, output discarded) and kills it with
+// SIGKILL as soon as the experiment database at db_path holds at least min_trials trials with
+// the last one running, i.e. inside that trial's training (or after 3 minutes). Returns true if
+// the process died of the signal.
+bool kill_during_trial(const std::vector<std::string>& args, const std::string& db_path, size_t min_trials);
 
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);

@@ -123,6 +123,12 @@ std::vector<size_t> Objective::pareto_front(const std::vector<Trial>& trials) co
     if (!values(trials[i])) continue;
     bool dominated = false;
     for (size_t j = 0; j < trials.size() && !dominated; ++j) dominated = j != i && dominates(trials[j], trials[i]);
+    // The same architecture at the same fidelity with the same values again (a reused result)
+    // is listed once.
+    for (size_t k : front)
+      dominated = dominated || (trials[k].proposal.arch == trials[i].proposal.arch &&
+                                trials[k].proposal.fidelity == trials[i].proposal.fidelity &&
+                                *values(trials[k]) == *values(trials[i]));
     if (!dominated) front.push_back(i);
   }
   std::stable_sort(front.begin(), front.end(),

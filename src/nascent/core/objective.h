@@ -50,7 +50,8 @@ class Objective {
   std::optional<double> score(const Trial& t) const;
   // a dominates b: no worse in every objective, better in one (both must have values).
   bool dominates(const Trial& a, const Trial& b) const;
-  // Indices of the non-dominated feasible ok trials, ordered by the first metric (best first).
+  // Indices of the non-dominated feasible ok trials, ordered by the first metric (best first);
+  // an architecture evaluated again at the same fidelity appears once (its earliest trial).
   std::vector<size_t> pareto_front(const std::vector<Trial>& trials) const;
   // Index of the best feasible ok trial by the first metric (ties: earliest).
   std::optional<size_t> best(const std::vector<Trial>& trials) const;

@@ -9,8 +9,12 @@
 
 #include "nascent/core/config.h"
 #include "nascent/core/error.h"
+#include "nascent/strategy/bananas.h"
 #include "nascent/strategy/evolution.h"
+#include "nascent/strategy/local_search.h"
+#include "nascent/strategy/nsga2.h"
 #include "nascent/strategy/random_search.h"
+#include "nascent/strategy/reinforce.h"
 
 namespace nascent::strategy {
 namespace {
@@ -27,6 +31,22 @@ std::map<std::string, StrategyInfo>& table() {
                       [](ConfigSection& o, const StrategyContext& c) {
                         return std::make_unique<RegularizedEvolution>(c, EvolutionOptions::from_config(o));
                       }};
+    t["reinforce"] = {"reinforce", "REINFORCE with an LSTM controller, Zoph & Le 2017 / ENAS",
+                      [](ConfigSection& o, const StrategyContext& c) {
+                        return std::make_unique<Reinforce>(c, ReinforceOptions::from_config(o));
+                      }};
+    t["nsga2"] = {"nsga2", "NSGA-II multi-objective evolution, Deb et al. 2002",
+                  [](ConfigSection& o, const StrategyContext& c) {
+                    return std::make_unique<Nsga2>(c, Nsga2Options::from_config(o));
+                  }};
+    t["local"] = {"local", "local search with restarts, White et al. 2021",
+                  [](ConfigSection& o, const StrategyContext& c) {
+                    return std::make_unique<LocalSearch>(c, LocalSearchOptions::from_config(o));
+                  }};
+    t["bananas"] = {"bananas", "BANANAS: MLP-ensemble Bayesian optimisation, White et al. 2021",
+                    [](ConfigSection& o, const StrategyContext& c) {
+                      return std::make_unique<Bananas>(c, BananasOptions::from_config(o));
+                    }};
   });
   return t;
 }
