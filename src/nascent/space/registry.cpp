@@ -9,6 +9,8 @@
 #include "nascent/core/config.h"
 #include "nascent/core/error.h"
 #include "nascent/space/chain.h"
+#include "nascent/space/darts.h"
+#include "nascent/space/nb201.h"
 
 namespace nascent::space {
 namespace {
@@ -19,6 +21,11 @@ std::map<std::string, SpaceInfo>& table() {
   std::call_once(builtins, [] {
     t["chain"] = {"chain", "macro chain CNN: per stage blocks, op, kernel, width, activation, skip",
                   [](ConfigSection& o) { return std::make_unique<ChainSpace>(ChainOptions::from_config(o)); }};
+    t["darts"] = {"darts", "DARTS cells (Liu et al. 2019): normal + reduction cell, 4 nodes x 2 (input, op) of 8 ops",
+                  [](ConfigSection& o) { return std::make_unique<DartsSpace>(DartsOptions::from_config(o)); }};
+    t["nb201"] = {"nb201",
+                  "NAS-Bench-201 cell (Dong & Yang 2020): 6 edges x 5 operations in a fixed ResNet-like skeleton",
+                  [](ConfigSection& o) { return std::make_unique<Nb201Space>(Nb201Options::from_config(o)); }};
   });
   return t;
 }
