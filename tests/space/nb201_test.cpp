@@ -209,6 +209,22 @@ TEST(Nb201Space, ParamsAndFlopsMatchAHandCount) {
   EXPECT_DOUBLE_EQ(prof.flops, flops);
 }
 
+TEST(Nb201Space, TheBenchmarksNetworkSpansItsPublishedCostRange) {
+  Nb201Space s;  // C=16, N=5
+  Task cifar;
+  cifar.input_shape = {3, 32, 32};
+  auto cost = [&](const std::string& op) {
+    const std::string cell = "|" + op + "~0|+|" + op + "~0|" + op + "~1|+|" + op + "~0|" + op + "~1|" + op + "~2|";
+    return estimate::profile_network(*s.build(s.from_text(cell, "t"), cifar, 1.0), cifar);
+  };
+  // NAS-Bench-201 on CIFAR-10: 0.073 M params / 7.78 MFLOPs to 1.53 M params / 220.12 MFLOPs.
+  const auto smallest = cost("none"), largest = cost("nor_conv_3x3");
+  EXPECT_EQ(smallest.params, 73306);
+  EXPECT_DOUBLE_EQ(smallest.flops, 7783040);
+  EXPECT_EQ(largest.params, 1531546);
+  EXPECT_DOUBLE_EQ(largest.flops, 220119680);
+}
+
 TEST(Nb201Space, ForwardAndBackwardOnFashionAndCifarShapes) {
   Nb201Options o;
   o.C = 8;
