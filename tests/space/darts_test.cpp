@@ -214,7 +214,10 @@ TEST(DartsSpace, SampleMutateNeighborsEncodeForwardBackward) {
     EXPECT_NE(s.hash(m), s.hash(a));
     const auto n = s.neighbors(a);
     std::set<std::string> seen{s.hash(a)};
-    for (const auto& b : n) EXPECT_TRUE(seen.insert(s.hash(b)).second);
+    for (const auto& b : n) {
+      EXPECT_EQ(s.canonical(b), b);
+      EXPECT_TRUE(seen.insert(s.hash(b)).second);
+    }
     EXPECT_GT(n.size(), 50u);
     EXPECT_EQ(s.encode(a).size(), s.encoding_size());
     EXPECT_EQ(s.from_text(s.to_text(a), "t"), a);
@@ -304,6 +307,14 @@ TEST(DartsSpace, TheTrainerDrivesDropPathAndTheAuxiliaryLoss) {
     if (name.rfind("auxiliary.", 0) == 0) changed += !torch::equal(p, before[k++]);
   }
   EXPECT_EQ(changed, before.size());
+}
+
+TEST(DartsSpace, BadGenotypeFileExits2) {
+  test::TempDir dir;
+  test::write_file(dir.file("bad.json"), R"j({"space": "darts", "genotype": "Genotype(normal=[('conv', 0)])"})j");
+  auto r = test::run_nascent({"train", "--arch", dir.file("bad.json")});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("bad.json: genotype: normal: expected 8 (operation, input) pairs"), std::string::npos) << r.out;
 }
 
 TEST(DartsSpace, OptionsAreReadAndValidated) {
