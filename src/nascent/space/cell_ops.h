@@ -20,9 +20,10 @@ class CellOpImpl : public torch::nn::Module {
 using CellOp = std::shared_ptr<CellOpImpl>;
 
 struct CellOpOptions {
-  int64_t c_in = 0, c_out = 0, stride = 1;
-  bool affine = true;    // BN with learnable scale and shift (false in search networks, as DARTS)
-  bool pool_bn = false;  // pooling followed by a BN without affine (DARTS' search MixedOp)
+  int64_t c_in = 0, c_out = 0;  // input and output channels
+  int64_t stride = 1;           // 2 on the input edges of a reduction cell
+  bool affine = true;           // BN with learnable scale and shift (false in search networks, as DARTS)
+  bool pool_bn = false;         // pooling followed by a BN without affine (DARTS' search MixedOp)
 };
 
 // Operations by name: none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3,
