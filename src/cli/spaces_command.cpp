@@ -28,22 +28,17 @@ int run_spaces(const SpacesFlags& f) {
       } catch (const InputError&) {
         // A space that cannot exist without options (declared) is listed without a size.
         if (!options_for(info.name).empty()) throw;
-        fmt::print("{:<12} {:>28}                 {}\n", info.name, "(needs space." + info.name + ")", info.summary);
+        fmt::print("{:<12} {:>40}                 {}\n", info.name, "(needs space." + info.name + ")", info.summary);
         continue;
       }
-      std::string size = fmt::format("{:.4g}", sp->size());
-      if (sp->distinct_size() >= 0) size += fmt::format(" ({:.6g} distinct)", sp->distinct_size());
-      fmt::print("{:<12} {:>28} architectures, {:>3} decisions  {}\n", info.name, size, sp->num_decisions(),
-                 info.summary);
+      fmt::print("{:<12} {:>40}, {:>3} decisions  {}\n", info.name, sp->size_text(), sp->num_decisions(), info.summary);
     }
     return 0;
   }
   ConfigSection o(options_for(f.space), "space." + f.space, f.config.empty() ? "--space" : f.config);
   auto sp = space::make_space(f.space, o);
   if (f.sample == 0) {
-    fmt::print("space {}: {:.6g} architectures", sp->name(), sp->size());
-    if (sp->distinct_size() >= 0) fmt::print(", {:.6g} distinct", sp->distinct_size());
-    fmt::print("\n");
+    fmt::print("space {}: {}\n", sp->name(), sp->size_text());
     for (const auto& d : sp->decisions()) {
       std::string opts;
       for (const auto& o2 : d.options) opts += (opts.empty() ? "" : ", ") + o2;
@@ -63,6 +58,7 @@ int run_spaces(const SpacesFlags& f) {
   for (int64_t i = 0; i < f.sample; ++i) {
     const Arch a = sp->sample(rng);
     nlohmann::json j = sp->to_json(a);
+    if (!sp->text_field().empty()) j[sp->text_field()] = sp->to_text(a);
     j["hash"] = sp->hash(a);
     auto net = sp->build(a, task, 1.0);
     const auto prof = estimate::profile_network(*net, task);

@@ -26,7 +26,7 @@ std::vector<int64_t> input_shape(const Task& task, int resolution) {
 
 Profile profile_network(space::Network& net, const Task& task, int resolution) {
   Profile p;
-  p.params = space::count_parameters(net);
+  p.params = net.num_parameters();
   std::vector<int64_t> shape = input_shape(task, resolution);
   shape.insert(shape.begin(), 1);
   const bool was_training = net.is_training();

@@ -14,7 +14,7 @@ class Network;
 namespace nascent::estimate {
 
 struct Profile {
-  int64_t params = 0;      // trainable parameters
+  int64_t params = 0;      // trainable parameters of the deployed network (no training-only heads)
   double flops = 0;        // multiply-accumulates per example (conv + linear), as NAS papers count FLOPs
   double activations = 0;  // elements written by counted ops per example
   // Rough peak memory of one training step: weights, gradients and momentum, plus activations

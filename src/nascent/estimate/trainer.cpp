@@ -142,10 +142,15 @@ TrainResult train_network(space::Network& net, const data::TaskData& data, const
     x = resize(x, f.resolution);
     if (o.augment && x.dim() == 4) x = augment(x, rng);
     opt->zero_grad();
+    net.set_training_progress(static_cast<double>(step) / static_cast<double>(total));
     torch::Tensor logits = net.forward(x);
     torch::Tensor loss = torch::nn::functional::cross_entropy(flat_logits(logits), y.reshape({-1}), ls);
     const double lv = loss.item<double>();
     if (!std::isfinite(lv)) throw TrialFailure(fmt::format("loss became {} at step {} of {}", lv, step + 1, total));
+    // Training-only heads (DARTS' auxiliary tower) add their weighted loss; the reported loss
+    // stays the main head's, comparable across networks with and without them.
+    for (const auto& aux : net.take_auxiliary_outputs())
+      loss = loss + aux.weight * torch::nn::functional::cross_entropy(flat_logits(aux.logits), y.reshape({-1}), ls);
     loss.backward();
     if (o.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net.parameters(), o.grad_clip);
     opt->step();

@@ -94,6 +94,7 @@ nlohmann::json summary_json(const SummaryInput& in) {
 
 nlohmann::json arch_file_json(const Arch& arch, const space::SearchSpace& space, const nlohmann::json& space_options) {
   nlohmann::json j = space.to_json(arch);
+  if (!space.text_field().empty()) j[space.text_field()] = space.to_text(arch);
   if (!space_options.is_null() && !space_options.empty()) j["space_options"] = space_options;
   return j;
 }

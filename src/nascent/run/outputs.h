@@ -38,7 +38,8 @@ struct SummaryInput {
 };
 nlohmann::json summary_json(const SummaryInput& in);
 
-// Architecture JSON plus the options its space was built with, so the file alone rebuilds it.
+// Architecture JSON (with the space's text form, if it has one) plus the options its space was
+// built with, so the file alone rebuilds it.
 nlohmann::json arch_file_json(const Arch& arch, const space::SearchSpace& space, const nlohmann::json& space_options);
 
 }  // namespace nascent::run

@@ -17,6 +17,8 @@ int64_t count_parameters(const torch::nn::Module& m) {
   return n;
 }
 
+int64_t Network::num_parameters() const { return count_parameters(*this); }
+
 CountScope::CountScope(OpCounter* counter) : previous_(g_counter) { g_counter = counter; }
 CountScope::~CountScope() { g_counter = previous_; }
 
@@ -68,6 +70,18 @@ torch::Tensor ConvBnImpl::forward(const torch::Tensor& x) {
   count_macs(y, o_.in / o_.groups * o_.kernel * o_.kernel);
   if (o_.bn) y = bn_(y);
   return activate(y, o_.act);
+}
+
+CountedConv2dImpl::CountedConv2dImpl(const torch::nn::Conv2dOptions& o) {
+  const auto& k = *o.kernel_size();
+  inputs_per_output_ = o.in_channels() / o.groups() * k[0] * k[1];
+  conv_ = register_module("conv", torch::nn::Conv2d(o));
+}
+
+torch::Tensor CountedConv2dImpl::forward(const torch::Tensor& x) {
+  torch::Tensor y = conv_(x);
+  count_macs(y, inputs_per_output_);
+  return y;
 }
 
 CountedLinearImpl::CountedLinearImpl(int64_t in, int64_t out, bool bias) : in_(in) {

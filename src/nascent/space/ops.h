@@ -54,6 +54,19 @@ class ConvBnImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ConvBn);
 
+// A bare Conv2d that counts its MACs, for ops whose order is not ConvBn's conv -> BN -> act (the
+// ReLU-Conv-BN and separable convolutions of cell spaces). No bias unless options ask for one.
+class CountedConv2dImpl : public torch::nn::Module {
+ public:
+  explicit CountedConv2dImpl(const torch::nn::Conv2dOptions& options);
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  int64_t inputs_per_output_;
+  torch::nn::Conv2d conv_{nullptr};
+};
+TORCH_MODULE(CountedConv2d);
+
 class CountedLinearImpl : public torch::nn::Module {
  public:
   CountedLinearImpl(int64_t in, int64_t out, bool bias = true);

@@ -9,9 +9,11 @@
 #include "nascent/core/config.h"
 #include "nascent/core/error.h"
 #include "nascent/space/chain.h"
+#include "nascent/space/darts.h"
 #include "nascent/space/declared.h"
 #include "nascent/space/mbconv.h"
 #include "nascent/space/mlp.h"
+#include "nascent/space/nb201.h"
 #include "nascent/space/transformer.h"
 
 namespace nascent::space {
@@ -35,6 +37,11 @@ std::map<std::string, SpaceInfo>& table() {
                 [](ConfigSection& o) { return std::make_unique<MlpSpace>(MlpOptions::from_config(o)); }};
     t["declared"] = {"declared", "a space written in the config: layers with {choice: [...]} fields (space.declared)",
                      [](ConfigSection& o) { return std::make_unique<DeclaredSpace>(DeclaredOptions::from_config(o)); }};
+    t["darts"] = {"darts", "DARTS cells (Liu et al. 2019): normal + reduction cell, 4 nodes x 2 (input, op) of 8 ops",
+                  [](ConfigSection& o) { return std::make_unique<DartsSpace>(DartsOptions::from_config(o)); }};
+    t["nb201"] = {"nb201",
+                  "NAS-Bench-201 cell (Dong & Yang 2020): 6 edges x 5 operations in a fixed ResNet-like skeleton",
+                  [](ConfigSection& o) { return std::make_unique<Nb201Space>(Nb201Options::from_config(o)); }};
   });
   return t;
 }

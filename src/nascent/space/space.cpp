@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "nascent/core/config.h"
@@ -164,19 +165,44 @@ nlohmann::json SearchSpace::to_json(const Arch& arch) const {
 }
 
 Arch SearchSpace::from_json(const nlohmann::json& j, const std::string& source) const {
-  if (!j.is_object())
-    throw InputError(source, "", "expected an architecture object {\"space\": ..., \"choices\": {...}}");
+  const std::string text = text_field();
+  const std::string forms = text.empty() ? "\"choices\": {...}" : "\"choices\": {...} or \"" + text + "\": \"...\"";
+  if (!j.is_object()) throw InputError(source, "", "expected an architecture object {\"space\": ..., " + forms + "}");
   auto sp = j.find("space");
   if (sp == j.end() || !sp->is_string()) throw InputError(source, "space", "missing space name");
   if (sp->get<std::string>() != name_)
     throw InputError(source, "space",
                      fmt::format("architecture is for space '{}', not '{}'", sp->get<std::string>(), name_));
   for (auto it = j.begin(); it != j.end(); ++it)
-    if (it.key() != "space" && it.key() != "choices" && it.key() != "space_options")
-      throw InputError(source, it.key(), "unknown field; expected space, choices, space_options");
+    if (it.key() != "space" && it.key() != "choices" && it.key() != "space_options" &&
+        (text.empty() || it.key() != text))
+      throw InputError(
+          source, it.key(),
+          "unknown field; expected space, choices, " + (text.empty() ? "" : text + ", ") + "space_options");
   auto ch = j.find("choices");
-  if (ch == j.end() || !ch->is_object()) throw InputError(source, "choices", "missing choices object");
-  for (auto it = ch->begin(); it != ch->end(); ++it) {
+  auto tx = text.empty() ? j.end() : j.find(text);
+  if (ch == j.end() && tx == j.end()) throw InputError(source, "choices", "missing; expected " + forms);
+  std::optional<Arch> from_text_form;
+  if (tx != j.end()) {
+    if (!tx->is_string()) throw InputError(source, text, "expected a string");
+    from_text_form = from_text(tx->get<std::string>(), source);
+  }
+  if (ch == j.end()) {
+    validate(*from_text_form, source);
+    return *from_text_form;
+  }
+  if (!ch->is_object()) throw InputError(source, "choices", "expected an object {\"decision\": \"option\", ...}");
+  Arch a = choices_from_json(*ch, source);
+  validate(a, source);
+  if (from_text_form && hash(*from_text_form) != hash(a))
+    throw InputError(source, text,
+                     fmt::format("describes a different architecture than choices ('{}' vs '{}')",
+                                 tx->get<std::string>(), to_text(a)));
+  return a;
+}
+
+Arch SearchSpace::choices_from_json(const nlohmann::json& ch, const std::string& source) const {
+  for (auto it = ch.begin(); it != ch.end(); ++it) {
     if (index_of(it.key()) < 0) {
       std::vector<std::string> names;
       for (const auto& d : decisions_) names.push_back(d.name);
@@ -188,16 +214,16 @@ Arch SearchSpace::from_json(const nlohmann::json& j, const std::string& source) 
   Arch a{name_, std::vector<int>(decisions_.size(), 0)};
   for (size_t i = 0; i < decisions_.size(); ++i) {
     const Decision& d = decisions_[i];
-    auto v = ch->find(d.name);
+    auto v = ch.find(d.name);
     const bool is_active = active(a, i);  // depends only on earlier decisions, already filled
     if (!is_active) {
-      if (v != ch->end())
+      if (v != ch.end())
         throw InputError(source, "choices." + d.name,
                          fmt::format("decision does not apply here (it needs {} to be one of: {})",
                                      d.condition->decision, fmt::join(d.condition->any_of, ", ")));
       continue;
     }
-    if (v == ch->end())
+    if (v == ch.end())
       throw InputError(source, "choices." + d.name,
                        fmt::format("missing decision; options are: {}", fmt::join(d.options, ", ")));
     std::string opt = v->is_string() ? v->get<std::string>() : v->dump();
@@ -209,8 +235,31 @@ Arch SearchSpace::from_json(const nlohmann::json& j, const std::string& source) 
                        fmt::format("unknown option '{}'; options are: {}", opt, fmt::join(d.options, ", ")));
     a.choices[i] = idx;
   }
-  validate(a, source);
   return a;
+}
+
+std::string SearchSpace::to_text(const Arch&) const {
+  throw InternalError("space '" + name_ + "' has no text form of its architectures");
+}
+
+Arch SearchSpace::from_text(const std::string&, const std::string& source) const {
+  throw InputError(source, "", "space '" + name_ + "' has no text form of its architectures; give \"choices\"");
+}
+
+std::string SearchSpace::size_text() const {
+  // Exact with thousands separators while short; scientific notation beyond.
+  auto count = [](double n) {
+    if (n >= 1e9) return fmt::format("{:.4g}", n);
+    std::string digits = std::to_string(static_cast<int64_t>(n)), out;
+    for (size_t i = 0; i < digits.size(); ++i) {
+      if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+      out += digits[i];
+    }
+    return out;
+  };
+  std::string out = count(size()) + " " + size_unit();
+  if (distinct_size() >= 0) out += ", " + count(distinct_size()) + " distinct";
+  return out;
 }
 
 void SearchSpace::validate(const Arch&, const std::string&) const {}

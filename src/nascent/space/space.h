@@ -58,8 +58,18 @@ class SearchSpace {
 
   // {"space": name, "choices": {decision: option}}; only active decisions are written.
   nlohmann::json to_json(const Arch& arch) const;
-  // Validates and converts; throws InputError naming `source` and the bad field.
+  // Validates and converts; throws InputError naming `source` and the bad field. Spaces with a
+  // text form also accept {"space": name, "<text_field>": "..."} (with or without choices; when
+  // both are given they must describe the same architecture).
   Arch from_json(const nlohmann::json& j, const std::string& source) const;
+
+  // The conventional text form of an architecture, for spaces that have one (nb201's cell
+  // string, darts' genotype): the name of the arch-file field that holds it, or empty.
+  virtual std::string text_field() const { return {}; }
+  // Arch -> text; only for spaces with a text_field().
+  virtual std::string to_text(const Arch& arch) const;
+  // Text -> arch; throws InputError(source, text_field(), problem) on malformed text.
+  virtual Arch from_text(const std::string& text, const std::string& source) const;
   // Short human-readable form for progress lines.
   virtual std::string describe(const Arch& arch) const;
 
@@ -68,6 +78,10 @@ class SearchSpace {
   // Number of distinct architectures after canonicalisation, when the space can count them;
   // negative when unknown.
   virtual double distinct_size() const { return -1; }
+  // What the space counts ("architectures"; "cells" for a cell space).
+  virtual std::string size_unit() const { return "architectures"; }
+  // The size for people, e.g. "2.986e+09 architectures" or "15,625 cells, 6,466 distinct".
+  std::string size_text() const;
 
   // Builds the network for a task; width_mult scales every channel count (a fidelity knob).
   virtual std::shared_ptr<Network> build(const Arch& arch, const Task& task, double width_mult = 1.0) const = 0;
@@ -85,6 +99,8 @@ class SearchSpace {
   virtual void validate(const Arch& arch, const std::string& source) const;
 
  private:
+  Arch choices_from_json(const nlohmann::json& choices, const std::string& source) const;
+
   std::string name_;
   std::vector<Decision> decisions_;
   std::vector<int> parent_;                       // condition's decision index, -1 if none
