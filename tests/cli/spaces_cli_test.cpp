@@ -21,16 +21,28 @@ std::vector<nlohmann::json> json_lines(const std::string& out) {
   return v;
 }
 
+// The line of `nascent spaces` that starts with the space's name.
+std::string line_of(const std::string& out, const std::string& space) {
+  std::istringstream lines(out);
+  std::string line;
+  while (std::getline(lines, line))
+    if (line.rfind(space + " ", 0) == 0) return line;
+  return "";
+}
+
 TEST(CliSpaces, ListsEverySpaceWithItsSize) {
   auto r = run_nascent({"spaces"});
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_NE(r.out.find("mbconv                          1.547e+19 architectures"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("transformer                          9324 architectures"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("mlp                             1.224e+04 architectures"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("declared           (needs space.declared)"), std::string::npos) << r.out;
+  EXPECT_NE(line_of(r.out, "chain").find(" 2.986e+09 architectures,  21 decisions"), std::string::npos) << r.out;
+  EXPECT_NE(line_of(r.out, "mbconv").find(" 1.547e+19 architectures,  52 decisions"), std::string::npos) << r.out;
+  EXPECT_NE(line_of(r.out, "transformer").find(" 9,324 architectures,  11 decisions"), std::string::npos) << r.out;
+  EXPECT_NE(line_of(r.out, "mlp").find(" 12,240 architectures,   8 decisions"), std::string::npos) << r.out;
+  EXPECT_NE(line_of(r.out, "nb201").find(" 15,625 cells, 6,466 distinct,   6 decisions"), std::string::npos) << r.out;
+  EXPECT_NE(line_of(r.out, "darts").find(" architectures, "), std::string::npos) << r.out;
+  EXPECT_NE(line_of(r.out, "declared").find("(needs space.declared)"), std::string::npos) << r.out;
   r = run_nascent({"spaces", "--config", "examples/declared.yaml"});
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_NE(r.out.find("declared                              192 architectures"), std::string::npos) << r.out;
+  EXPECT_NE(line_of(r.out, "declared").find(" 192 architectures"), std::string::npos) << r.out;
 }
 
 TEST(CliSpaces, SamplesEachSpaceOnATaskThatFitsIt) {
