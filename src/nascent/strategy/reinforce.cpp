@@ -145,6 +145,13 @@ void Reinforce::update() {
   auto [log_prob, entropy] = c.policy->log_prob_and_entropy(archs);  // [K], [K]
   const torch::Tensor loss = -(torch::tensor(a32) * log_prob).mean() - options_.entropy_weight * entropy.mean();
   loss.backward();
+  // A parameter no sample touched (e.g. the embedding of an option never drawn) has no
+  // gradient; give it a zero one so that Adam keeps state for every parameter. LibTorch's
+  // optimizer serialisation matches saved state to parameters by position among those that have
+  // state, so a gap would hand one parameter's moments to another after a resume. A zero
+  // gradient leaves the parameter and its (zero) moments unchanged.
+  for (auto& p : c.policy->parameters())
+    if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
   c.adam.step();
   // The baseline follows every sample's reward, repeats included, so that an architecture the
   // policy keeps returning to stops being reinforced once it is what the policy expects.
