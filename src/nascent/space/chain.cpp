@@ -127,11 +127,7 @@ ChainOptions ChainOptions::from_config(ConfigSection& sec) {
   for (auto k : o.kernels)
     if (k % 2 == 0) sec.fail("kernels", fmt::format("kernel sizes must be odd, got {}", k));
   o.expansions = sec.get_ints("expansions", o.expansions, 1, 12);
-  o.activations = sec.get_strings("activations", o.activations);
-  for (const auto& a : o.activations)
-    if (!is_activation(a))
-      sec.fail("activations",
-               "unknown activation '" + a + "'; known: relu, relu6, hswish, swish, gelu, sigmoid, tanh, none");
+  o.activations = read_activations(sec, "activations", o.activations);
   sec.finish();
   return o;
 }

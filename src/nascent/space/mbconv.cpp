@@ -10,15 +10,9 @@
 namespace nascent::space {
 namespace {
 
-std::vector<std::string> mult_options(const std::vector<double>& mults) {
-  std::vector<std::string> out;
-  for (double m : mults) out.push_back(fmt::format("{:g}", m));
-  return out;
-}
-
 std::vector<Decision> mbconv_decisions(const MbconvOptions& o) {
   std::vector<Decision> d;
-  d.push_back({"width", mult_options(o.width_mults), std::nullopt});
+  d.push_back({"width", number_options(o.width_mults), std::nullopt});
   const int64_t max_depth = *std::max_element(o.depths.begin(), o.depths.end());
   for (size_t s = 0; s < o.widths.size(); ++s) {
     const Decision depth{MbconvSpace::depth_name(s), int_options(o.depths), std::nullopt};
@@ -126,14 +120,9 @@ MbconvOptions MbconvOptions::from_config(ConfigSection& sec) {
   o.expansions = sec.get_ints("expansions", o.expansions, 1, 12);
   require_distinct(sec, "expansions", int_options(o.expansions));
   o.se = sec.get_bool("se", o.se);
-  o.activations = sec.get_strings("activations", o.activations);
-  for (const auto& a : o.activations)
-    if (!is_activation(a))
-      sec.fail("activations",
-               "unknown activation '" + a + "'; known: relu, relu6, hswish, swish, gelu, sigmoid, tanh, none");
-  require_distinct(sec, "activations", o.activations);
+  o.activations = read_activations(sec, "activations", o.activations);
   o.width_mults = sec.get_doubles("width_mults", o.width_mults, 0.1, 4);
-  require_distinct(sec, "width_mults", mult_options(o.width_mults));
+  require_distinct(sec, "width_mults", number_options(o.width_mults));
   o.head = sec.get_int("head", o.head, 1, 8192);
   sec.finish();
   return o;
@@ -144,10 +133,7 @@ MbconvSpace::MbconvSpace(MbconvOptions options)
 
 MbconvSpace::Layout MbconvSpace::layout(const Arch& arch) const {
   const Arch a = canonical(arch);
-  auto opt = [&](const std::string& name) {
-    const int i = index_of(name);
-    return decisions()[i].options[a.choices[i]];
-  };
+  auto opt = [&](const std::string& name) { return option(a, name); };
   Layout l;
   l.width_mult = std::stod(opt("width"));
   for (size_t s = 0; s < options_.widths.size(); ++s) {

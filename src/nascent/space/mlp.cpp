@@ -10,18 +10,12 @@
 namespace nascent::space {
 namespace {
 
-std::vector<std::string> dropout_options(const std::vector<double>& rates) {
-  std::vector<std::string> out;
-  for (double r : rates) out.push_back(fmt::format("{:g}", r));
-  return out;
-}
-
 std::vector<Decision> mlp_decisions(const MlpOptions& o) {
   std::vector<Decision> d;
   d.push_back({"layers", int_options(o.layers), std::nullopt});
   const Decision layers = d.front();
   d.push_back({"act", o.activations, std::nullopt});
-  d.push_back({"dropout", dropout_options(o.dropouts), std::nullopt});
+  d.push_back({"dropout", number_options(o.dropouts), std::nullopt});
   d.push_back({"norm", o.norms, std::nullopt});
   const int64_t max_layers = *std::max_element(o.layers.begin(), o.layers.end());
   for (int64_t l = 1; l <= max_layers; ++l)
@@ -75,14 +69,9 @@ MlpOptions MlpOptions::from_config(ConfigSection& sec) {
   require_distinct(sec, "layers", int_options(o.layers));
   o.widths = sec.get_ints("widths", o.widths, 1, 1 << 16);
   require_distinct(sec, "widths", int_options(o.widths));
-  o.activations = sec.get_strings("activations", o.activations);
-  for (const auto& a : o.activations)
-    if (!is_activation(a))
-      sec.fail("activations",
-               "unknown activation '" + a + "'; known: relu, relu6, hswish, swish, gelu, sigmoid, tanh, none");
-  require_distinct(sec, "activations", o.activations);
+  o.activations = read_activations(sec, "activations", o.activations);
   o.dropouts = sec.get_doubles("dropouts", o.dropouts, 0, 0.95);
-  require_distinct(sec, "dropouts", dropout_options(o.dropouts));
+  require_distinct(sec, "dropouts", number_options(o.dropouts));
   o.norms = sec.get_strings("norms", o.norms);
   for (const auto& n : o.norms)
     if (n != "none" && n != "batch" && n != "layer")
@@ -96,10 +85,7 @@ MlpSpace::MlpSpace(MlpOptions options) : SearchSpace("mlp", mlp_decisions(option
 
 MlpSpace::Layout MlpSpace::layout(const Arch& arch) const {
   const Arch a = canonical(arch);
-  auto opt = [&](const std::string& name) {
-    const int i = index_of(name);
-    return decisions()[i].options[a.choices[i]];
-  };
+  auto opt = [&](const std::string& name) { return option(a, name); };
   Layout l;
   const int64_t n = std::stoll(opt("layers"));
   for (int64_t i = 1; i <= n; ++i) l.widths.push_back(std::stoll(opt(fmt::format("l{}_width", i))));

@@ -2,8 +2,10 @@
 
 #include <cmath>
 
+#include "nascent/core/config.h"
 #include "nascent/core/error.h"
 #include "nascent/space/network.h"
+#include "nascent/space/space.h"
 
 namespace nascent::space {
 namespace {
@@ -37,6 +39,16 @@ void count_activation(const torch::Tensor& out) {
 bool is_activation(const std::string& n) {
   return n == "relu" || n == "relu6" || n == "hswish" || n == "swish" || n == "gelu" || n == "sigmoid" || n == "tanh" ||
          n == "none";
+}
+
+std::vector<std::string> read_activations(ConfigSection& sec, const std::string& key,
+                                          const std::vector<std::string>& def) {
+  std::vector<std::string> acts = sec.get_strings(key, def);
+  for (const auto& a : acts)
+    if (!is_activation(a))
+      sec.fail(key, "unknown activation '" + a + "'; known: relu, relu6, hswish, swish, gelu, sigmoid, tanh, none");
+  require_distinct(sec, key, acts);
+  return acts;
 }
 
 torch::Tensor activate(const torch::Tensor& x, const std::string& n) {

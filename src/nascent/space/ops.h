@@ -7,6 +7,10 @@
 
 #include <string>
 
+namespace nascent {
+class ConfigSection;
+}
+
 namespace nascent::space {
 
 // Per-example totals gathered during a counted forward pass.
@@ -34,6 +38,9 @@ void count_activation(const torch::Tensor& out);
 // Activations by name: relu, relu6, hswish, swish, gelu, sigmoid, tanh, none.
 torch::Tensor activate(const torch::Tensor& x, const std::string& name);
 bool is_activation(const std::string& name);
+// Reads a list of activation names from a space's options: each must be known, none repeated.
+std::vector<std::string> read_activations(ConfigSection& section, const std::string& key,
+                                          const std::vector<std::string>& def);
 
 struct ConvBnOptions {
   int64_t in = 0, out = 0, kernel = 3, stride = 1, groups = 1, dilation = 1;

@@ -264,6 +264,12 @@ std::string SearchSpace::size_text() const {
 
 void SearchSpace::validate(const Arch&, const std::string&) const {}
 
+const std::string& SearchSpace::option(const Arch& arch, const std::string& decision) const {
+  const int i = index_of(decision);
+  NASCENT_CHECK(i >= 0, "space '" + name_ + "' has no decision '" + decision + "'");
+  return decisions_[i].options[arch.choices[i]];
+}
+
 std::string SearchSpace::describe(const Arch& arch) const {
   std::string out;
   for (size_t i = 0; i < decisions_.size(); ++i) {
@@ -306,6 +312,12 @@ bool SearchSpace::supports(const Task& task) const { return task.kind == "image"
 std::vector<std::string> int_options(const std::vector<int64_t>& values) {
   std::vector<std::string> out;
   for (int64_t v : values) out.push_back(std::to_string(v));
+  return out;
+}
+
+std::vector<std::string> number_options(const std::vector<double>& values) {
+  std::vector<std::string> out;
+  for (double v : values) out.push_back(fmt::format("{:g}", v));
   return out;
 }
 

@@ -70,6 +70,8 @@ class SearchSpace {
   virtual std::string to_text(const Arch& arch) const;
   // Text -> arch; throws InputError(source, text_field(), problem) on malformed text.
   virtual Arch from_text(const std::string& text, const std::string& source) const;
+  // The option an architecture takes for a decision, by name (the decision must exist).
+  const std::string& option(const Arch& arch, const std::string& decision) const;
   // Short human-readable form for progress lines.
   virtual std::string describe(const Arch& arch) const;
 
@@ -110,6 +112,8 @@ class SearchSpace {
 // Helpers for spaces' decision lists.
 // Integer options as option names: {1, 2} -> {"1", "2"}.
 std::vector<std::string> int_options(const std::vector<int64_t>& values);
+// Real options as option names, shortest form: {0.5, 1.0} -> {"0.5", "1"}.
+std::vector<std::string> number_options(const std::vector<double>& values);
 // "Decision `count` (integer options) is at least k": the condition of the k-th layer or block
 // of a variable depth; none when every option is at least k (the layer always exists).
 std::optional<Condition> count_at_least(const Decision& count, int64_t k);

@@ -106,12 +106,7 @@ TransformerOptions TransformerOptions::from_config(ConfigSection& sec) {
                  fmt::format("{} heads do not divide embedding width {} (space.transformer.embed_dims)", h, e));
   o.ffn_dims = sec.get_ints("ffn_dims", o.ffn_dims, 1, 65536);
   require_distinct(sec, "ffn_dims", int_options(o.ffn_dims));
-  o.activations = sec.get_strings("activations", o.activations);
-  for (const auto& a : o.activations)
-    if (!is_activation(a))
-      sec.fail("activations",
-               "unknown activation '" + a + "'; known: relu, relu6, hswish, swish, gelu, sigmoid, tanh, none");
-  require_distinct(sec, "activations", o.activations);
+  o.activations = read_activations(sec, "activations", o.activations);
   sec.finish();
   return o;
 }
@@ -121,10 +116,7 @@ TransformerSpace::TransformerSpace(TransformerOptions options)
 
 TransformerSpace::Layout TransformerSpace::layout(const Arch& arch) const {
   const Arch a = canonical(arch);
-  auto opt = [&](const std::string& name) {
-    const int i = index_of(name);
-    return decisions()[i].options[a.choices[i]];
-  };
+  auto opt = [&](const std::string& name) { return option(a, name); };
   Layout l;
   l.embed = std::stoll(opt("embed"));
   l.act = opt("act");
