@@ -13,7 +13,7 @@
 #include "nascent/core/error.h"
 #include "nascent/core/rng.h"
 #include "nascent/data/dataset.h"
-#include "nascent/estimate/evaluator.h"
+#include "nascent/estimate/estimator.h"
 #include "nascent/run/executor.h"
 #include "nascent/run/experiment.h"
 #include "nascent/run/final_training.h"
@@ -50,6 +50,7 @@ nlohmann::json resolve_config(const SearchFlags& f, const std::string& db_path) 
   nlohmann::json config = load_config(f.config, f.sets);
   if (f.seed) config["seed"] = *f.seed;
   if (!f.strategy.empty()) config["strategy"]["name"] = f.strategy;
+  if (!f.estimator.empty()) config["estimator"]["name"] = f.estimator;
   if (f.max_trials) config["budget"]["max_trials"] = *f.max_trials;
   if (f.time_budget) config["budget"]["time_minutes"] = *f.time_budget;
   if (f.workers) config["run"]["workers"] = *f.workers;
@@ -121,7 +122,8 @@ int run_search(const SearchFlags& f) {
       data.train.size(), data.val.size(), data.test.size(), cfg.fidelity.key(), cfg.budget.max_trials,
       cfg.budget.time_minutes > 0 ? fmt::format(" / {} min", cfg.budget.time_minutes) : "", compute, out));
 
-  estimate::TrainingEvaluator evaluator(*space, data, cfg.train, cfg.objective);
+  const std::unique_ptr<estimate::Evaluator> evaluator =
+      estimate::make_evaluator(cfg.estimator, *space, data, cfg.train, cfg.objective);
   std::unique_ptr<run::Executor> executor;
   if (run::mpi::size() > 1) {
     executor = std::make_unique<run::mpi::MpiExecutor>(*space, cfg.raw, mpi_threads(cfg.run));
@@ -133,7 +135,7 @@ int run_search(const SearchFlags& f) {
     po.threads = cfg.run.threads_per_worker();
     executor = std::make_unique<run::ProcessExecutor>(*space, po);
   } else {
-    executor = std::make_unique<run::InlineExecutor>(evaluator, [&progress](const Trial& t) -> estimate::ProgressFn {
+    executor = std::make_unique<run::InlineExecutor>(*evaluator, [&progress](const Trial& t) -> estimate::ProgressFn {
       const std::string label = fmt::format("trial #{}", t.id);
       return [&progress, label](const estimate::TrainProgress& p) {
         run::check_stop();
@@ -144,6 +146,7 @@ int run_search(const SearchFlags& f) {
   run::RunnerOptions ro;
   ro.max_trials = cfg.budget.max_trials;
   ro.time_budget_s = cfg.budget.time_minutes * 60.0;
+  ro.simulated_time = cfg.estimator.name == "table";
   ro.seed = cfg.seed;
   ro.out_dir = out;
   ro.strategy_name = strategy->name();

@@ -13,15 +13,15 @@
 #include "nascent/space/network.h"
 
 namespace nascent::estimate {
-namespace {
-
-torch::Tensor resize(const torch::Tensor& x, int resolution) {
+torch::Tensor resize_images(const torch::Tensor& x, int resolution) {
   if (resolution <= 0 || x.dim() != 4 || (x.size(2) == resolution && x.size(3) == resolution)) return x;
   return torch::nn::functional::interpolate(x, torch::nn::functional::InterpolateFuncOptions()
                                                    .size(std::vector<int64_t>{resolution, resolution})
                                                    .mode(torch::kBilinear)
                                                    .align_corners(false));
 }
+
+namespace {
 
 // Random shifts of up to 2 pixels (zero fill) and horizontal flips, per example.
 torch::Tensor augment(const torch::Tensor& x, Rng& rng) {
@@ -139,7 +139,7 @@ TrainResult train_network(space::Network& net, const data::TaskData& data, const
     auto idx = torch::from_blob(order.data() + in_epoch * bs, {bs}, torch::kInt64);
     torch::Tensor x = data::normalize(train.x.index_select(0, idx), data);
     torch::Tensor y = train.y.index_select(0, idx);
-    x = resize(x, f.resolution);
+    x = resize_images(x, f.resolution);
     if (o.augment && x.dim() == 4) x = augment(x, rng);
     opt->zero_grad();
     net.set_training_progress(static_cast<double>(step) / static_cast<double>(total));
@@ -180,7 +180,7 @@ EvalResult evaluate_network(space::Network& net, const data::TaskData& data, con
   const int64_t n = split.size();
   for (int64_t start = 0; start < n; start += batch_size) {
     const int64_t end = std::min(n, start + batch_size);
-    torch::Tensor x = resize(data::normalize(split.x.slice(0, start, end), data), resolution);
+    torch::Tensor x = resize_images(data::normalize(split.x.slice(0, start, end), data), resolution);
     torch::Tensor y = split.y.slice(0, start, end);
     torch::Tensor logits = flat_logits(net.forward(x));
     y = y.reshape({-1});

@@ -4,6 +4,8 @@
 // [batch, seq, vocab] (language modelling). A NaN or infinite loss stops training with a TrialFailure.
 #pragma once
 
+#include <torch/torch.h>
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -61,6 +63,9 @@ struct TrainResult {
 TrainResult train_network(space::Network& net, const data::TaskData& data, const data::Split& train, const Fidelity& f,
                           const TrainOptions& o, uint64_t seed, uint64_t subset_seed,
                           const ProgressFn& progress = nullptr);
+
+// Bilinear resize of images [N, C, H, W] to resolution x resolution; 0 or other inputs pass through.
+torch::Tensor resize_images(const torch::Tensor& x, int resolution);
 
 struct EvalResult {
   double accuracy = 0;  // share of correct predictions: per example, or per position (next_token)

@@ -103,6 +103,14 @@ ExperimentConfig ExperimentConfig::parse(const nlohmann::json& raw, const std::s
     s.finish();
   }
   {
+    // A proxy search optimises the proxy unless the config names its own metrics.
+    ConfigSection s = root.child("estimator");
+    c.estimator = estimate::EstimatorOptions::from_config(s);
+    const bool has_metrics =
+        raw.contains("objective") && raw["objective"].is_object() && raw["objective"].contains("metrics");
+    c.objective = estimate::estimator_objective(c.estimator, c.objective, has_metrics, file);
+  }
+  {
     ConfigSection s = root.child("budget");
     c.budget = BudgetOptions::from_config(s);
   }

@@ -10,6 +10,7 @@
 #include "nascent/core/fidelity.h"
 #include "nascent/core/objective.h"
 #include "nascent/data/dataset.h"
+#include "nascent/estimate/estimator.h"
 #include "nascent/estimate/trainer.h"
 #include "nascent/space/space.h"
 #include "nascent/strategy/strategy.h"
@@ -50,6 +51,7 @@ struct ExperimentConfig {
   BudgetOptions budget;
   FinalOptions final;
   estimate::TrainOptions train;
+  estimate::EstimatorOptions estimator;  // train | proxy:NAME | table
   RunOptions run;
 
   // Validates every section; throws InputError naming the file and field.

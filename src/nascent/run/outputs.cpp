@@ -11,8 +11,6 @@
 #include "nascent/space/space.h"
 
 namespace nascent::run {
-namespace {
-
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string out = "\"";
@@ -22,8 +20,6 @@ std::string csv_field(const std::string& s) {
   }
   return out + "\"";
 }
-
-}  // namespace
 
 void write_file_atomic(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
@@ -87,6 +83,7 @@ nlohmann::json summary_json(const SummaryInput& in) {
   s["objective"] = in.objective->describe();
   s["seed"] = in.seed;
   s["elapsed_s"] = in.elapsed_s;
+  if (in.simulated_s >= 0) s["simulated_s"] = in.simulated_s;
   s["status"] = in.status;
   if (!in.final.is_null()) s["final"] = in.final;
   return s;

@@ -19,6 +19,9 @@ namespace nascent::run {
 
 void write_file_atomic(const std::string& path, const std::string& text);
 
+// A CSV field, double-quoted when it holds a comma, quote or newline.
+std::string csv_field(const std::string& s);
+
 // Columns: trial, status, fidelity, arch (compact JSON), then one column per metric (the union
 // over all trials, in name order).
 std::string trials_csv(const std::vector<Trial>& trials, const space::SearchSpace& space);
@@ -33,8 +36,9 @@ struct SummaryInput {
   std::string strategy;
   uint64_t seed = 0;
   double elapsed_s = 0;
-  std::string status;    // running | done | interrupted
-  nlohmann::json final;  // final training results, or null
+  double simulated_s = -1;  // table estimator: the trials' recorded train_seconds; < 0 = not simulated
+  std::string status;       // running | done | interrupted
+  nlohmann::json final;     // final training results, or null
 };
 nlohmann::json summary_json(const SummaryInput& in);
 

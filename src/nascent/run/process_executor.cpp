@@ -15,7 +15,7 @@
 
 #include "nascent/core/error.h"
 #include "nascent/data/dataset.h"
-#include "nascent/estimate/evaluator.h"
+#include "nascent/estimate/estimator.h"
 #include "nascent/run/experiment.h"
 #include "nascent/run/interrupt.h"
 #include "nascent/space/space.h"
@@ -223,7 +223,7 @@ struct WorkerSession::State {
   ExperimentConfig cfg;
   data::TaskData data;
   std::unique_ptr<space::SearchSpace> space;
-  std::unique_ptr<estimate::TrainingEvaluator> evaluator;
+  std::unique_ptr<estimate::Evaluator> evaluator;
 };
 
 WorkerSession::WorkerSession(const nlohmann::json& config, const std::string& source, int threads)
@@ -232,8 +232,8 @@ WorkerSession::WorkerSession(const nlohmann::json& config, const std::string& so
   torch::set_num_threads(std::max(1, threads));
   state_->data = data::load_task(state_->cfg.task);
   state_->space = state_->cfg.make_space();
-  state_->evaluator = std::make_unique<estimate::TrainingEvaluator>(*state_->space, state_->data, state_->cfg.train,
-                                                                    state_->cfg.objective);
+  state_->evaluator = estimate::make_evaluator(state_->cfg.estimator, *state_->space, state_->data, state_->cfg.train,
+                                               state_->cfg.objective);
 }
 
 WorkerSession::~WorkerSession() = default;

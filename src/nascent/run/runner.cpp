@@ -18,6 +18,13 @@ bool counts_against_budget(const Trial& t) {
   return t.status != TrialStatus::kRunning && t.status != TrialStatus::kRejected;
 }
 
+double simulated_seconds(const std::vector<Trial>& trials) {
+  double s = 0;
+  for (const auto& t : trials)
+    if (t.worker != "reused") s += t.metric("train_seconds").value_or(0);
+  return s;
+}
+
 Runner::Runner(const space::SearchSpace& space, strategy::Strategy& strategy, store::Store& store, Executor& executor,
                const Objective& objective, RunnerOptions options, ProgressReporter& progress)
     : space_(space),
@@ -57,6 +64,10 @@ RunOutcome Runner::run() {
     progress_.message(fmt::format("resuming: {} trials counted, {} re-queued, {} of search time spent", counted,
                                   requeue.size(), format_duration(elapsed_before)));
 
+  // With a table estimator the budget is spent by the recorded training times, not wall time.
+  double simulated = simulated_seconds(done);
+  auto spent = [&] { return options_.simulated_time ? simulated : elapsed(); };
+
   const std::string metric = objective_.metrics().front().name;
   auto best_value = [&]() -> std::optional<double> {
     auto b = objective_.best(done);
@@ -72,7 +83,7 @@ RunOutcome Runner::run() {
       // Fill the executor.
       while (executor_.pending() < executor_.capacity()) {
         if (counted + executor_.pending() >= options_.max_trials) break;
-        if (options_.time_budget_s > 0 && elapsed() >= options_.time_budget_s) break;
+        if (options_.time_budget_s > 0 && spent() >= options_.time_budget_s) break;
         if (stop_requested()) break;
         Trial t;
         if (!requeue.empty()) {
@@ -107,7 +118,7 @@ RunOutcome Runner::run() {
         executor_.submit(t, eval_seed(t.proposal));
       }
       if (executor_.pending() == 0) {
-        if (counted >= options_.max_trials || (options_.time_budget_s > 0 && elapsed() >= options_.time_budget_s)) {
+        if (counted >= options_.max_trials || (options_.time_budget_s > 0 && spent() >= options_.time_budget_s)) {
           status = "done";
         } else if (stop_requested()) {
           status = "interrupted";
@@ -119,6 +130,7 @@ RunOutcome Runner::run() {
         break;
       }
       Trial t = executor_.collect();
+      simulated += simulated_seconds({t});
       strategy_.tell(t);
       store_.finish_trial(t, strategy_.state(), elapsed());
       done.push_back(t);
@@ -135,7 +147,7 @@ RunOutcome Runner::run() {
       if (session_counted > 0) {
         const double per = (elapsed() - elapsed_before) / static_cast<double>(session_counted);
         left = per * static_cast<double>(std::max<int64_t>(0, options_.max_trials - counted));
-        if (options_.time_budget_s > 0) left = std::min(*left, std::max(0.0, options_.time_budget_s - elapsed()));
+        if (options_.time_budget_s > 0) left = std::min(*left, std::max(0.0, options_.time_budget_s - spent()));
       }
       progress_.trial_done(t, space_.describe(t.proposal.arch), metric, counted, options_.max_trials, best_value(),
                            elapsed(), left);
@@ -160,6 +172,7 @@ void Runner::write_outputs(const std::string& status, const nlohmann::json& fina
   in.strategy = options_.strategy_name;
   in.seed = options_.seed;
   in.elapsed_s = store_.info().elapsed_s;
+  if (options_.simulated_time) in.simulated_s = simulated_seconds(trials);
   in.status = status;
   in.final = final;
   const nlohmann::json summary = summary_json(in);

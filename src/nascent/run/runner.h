@@ -28,6 +28,7 @@ namespace nascent::run {
 struct RunnerOptions {
   int64_t max_trials = 20;                    // trials counted (ok, failed, pruned); rejected ones are free
   double time_budget_s = 0;                   // no new proposals after this much search time; 0 = none
+  bool simulated_time = false;                // time is the trials' recorded train_seconds (table estimator)
   bool reuse_results = true;                  // an architecture already trained at a fidelity is not retrained
   int64_t max_consecutive_rejections = 1000;  // then the constraints are too tight to search
   uint64_t seed = 0;                          // experiment seed (evaluation seeds derive from it)
@@ -65,5 +66,7 @@ class Runner {
 
 // Counts against the trial budget: everything that finished except rejected candidates.
 bool counts_against_budget(const Trial& t);
+// Simulated search time: the recorded train_seconds of every trial that was not a reused result.
+double simulated_seconds(const std::vector<Trial>& trials);
 
 }  // namespace nascent::run

@@ -31,6 +31,10 @@ void count_macs(const torch::Tensor& out, int64_t inputs_per_output) {
   g_counter->activations += per_example;
 }
 
+void record_layer_output(const torch::Tensor& out) {
+  if (g_counter && g_counter->layer_outputs) g_counter->layer_outputs->push_back(out);
+}
+
 void count_activation(const torch::Tensor& out) {
   if (!g_counter) return;
   g_counter->activations += static_cast<double>(out.numel()) / std::max<int64_t>(1, out.size(0));
@@ -80,6 +84,7 @@ ConvBnImpl::ConvBnImpl(const ConvBnOptions& o) : o_(o) {
 torch::Tensor ConvBnImpl::forward(const torch::Tensor& x) {
   torch::Tensor y = conv_(x);
   count_macs(y, o_.in / o_.groups * o_.kernel * o_.kernel);
+  record_layer_output(y);
   if (o_.bn) y = bn_(y);
   return activate(y, o_.act);
 }
@@ -93,6 +98,7 @@ CountedConv2dImpl::CountedConv2dImpl(const torch::nn::Conv2dOptions& o) {
 torch::Tensor CountedConv2dImpl::forward(const torch::Tensor& x) {
   torch::Tensor y = conv_(x);
   count_macs(y, inputs_per_output_);
+  record_layer_output(y);
   return y;
 }
 
@@ -103,6 +109,7 @@ CountedLinearImpl::CountedLinearImpl(int64_t in, int64_t out, bool bias) : in_(i
 torch::Tensor CountedLinearImpl::forward(const torch::Tensor& x) {
   torch::Tensor y = linear_(x);
   count_macs(y, in_);
+  record_layer_output(y);
   return y;
 }
 

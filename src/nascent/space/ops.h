@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <vector>
 
 namespace nascent {
 class ConfigSection;
@@ -17,6 +18,9 @@ namespace nascent::space {
 struct OpCounter {
   double macs = 0;         // multiply-accumulates of conv and linear layers
   double activations = 0;  // elements written by counted ops (what backward keeps, roughly)
+  // When set, the outputs of conv and linear layers are appended here in forward order (the
+  // zero-cost proxies read them, e.g. fisher; see estimate/proxies.h).
+  std::vector<torch::Tensor>* layer_outputs = nullptr;
 };
 
 // While alive, counted ops on this thread add to *counter.
@@ -34,6 +38,8 @@ class CountScope {
 // Adds a conv/linear output's MACs: out elements per example x inputs per output.
 void count_macs(const torch::Tensor& out, int64_t inputs_per_output);
 void count_activation(const torch::Tensor& out);
+// Hands a conv or linear layer's output to the active counter's layer_outputs, if any.
+void record_layer_output(const torch::Tensor& out);
 
 // Activations by name: relu, relu6, hswish, swish, gelu, sigmoid, tanh, none.
 torch::Tensor activate(const torch::Tensor& x, const std::string& name);

@@ -1,0 +1,41 @@
+// Which performance estimator a search uses, from the config's `estimator:` section: training
+// at the proposal's fidelity (train), a zero-cost proxy (proxy:NAME), or a table of measured
+// results (table). make_evaluator builds the matching Evaluator.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "nascent/core/objective.h"
+#include "nascent/estimate/evaluator.h"
+
+namespace nascent {
+class ConfigSection;
+}
+
+namespace nascent::estimate {
+
+struct EstimatorOptions {
+  std::string name =
+      "train";              // train | proxy:NAME (synflow, jacob_cov, snip, grad_norm, fisher, params, flops) | table
+  std::string table;        // name table: CSV of measured results (see table_evaluator.h)
+  int64_t batch_size = 64;  // name proxy:*: examples in the scoring mini-batch
+  std::string file;         // the config file, for messages about the table
+
+  // Reads and checks the section; an unknown name or proxy is an InputError naming the field.
+  static EstimatorOptions from_config(ConfigSection& section);
+  // NAME of proxy:NAME, or "" for the other estimators.
+  std::string proxy() const;
+};
+
+// The objective of a search that uses estimator o. A proxy search maximises the proxy unless
+// the config names objective metrics (has_metrics), which must then be ones a proxy measures.
+Objective estimator_objective(const EstimatorOptions& o, const Objective& configured, bool has_metrics,
+                              const std::string& file);
+
+// Throws InputError when the table file is missing or malformed.
+std::unique_ptr<Evaluator> make_evaluator(const EstimatorOptions& o, const space::SearchSpace& space,
+                                          const data::TaskData& data, const TrainOptions& train,
+                                          const Objective& objective);
+
+}  // namespace nascent::estimate
