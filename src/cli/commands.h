@@ -20,6 +20,7 @@ struct SearchFlags {
   bool resume = false;
   std::optional<int64_t> seed;
   std::string strategy;
+  std::string scheduler;
   std::optional<int64_t> max_trials;
   std::optional<double> time_budget;
   std::optional<int64_t> workers;
