@@ -21,6 +21,7 @@ struct SearchFlags {
   std::optional<int64_t> seed;
   std::string strategy;
   std::string estimator;  // overrides estimator.name: train | proxy:NAME | table
+  std::string scheduler;
   std::optional<int64_t> max_trials;
   std::optional<double> time_budget;
   std::optional<int64_t> workers;

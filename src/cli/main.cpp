@@ -65,6 +65,8 @@ int run(int argc, char** argv) {
   search->add_option("--strategy", sf.strategy, "Search strategy (overrides strategy.name)");
   search->add_option("--estimator", sf.estimator,
                      "Performance estimator: train, proxy:NAME (synflow, jacob_cov, ...) or table (estimator.name)");
+  search->add_option("--scheduler", sf.scheduler,
+                     "Multi-fidelity scheduler: none | sha | hyperband (overrides scheduler.name)");
   search->add_option("--max-trials", sf.max_trials, "Trial budget (overrides budget.max_trials)")
       ->check(CLI::PositiveNumber);
   search->add_option("--time-budget", sf.time_budget, "Search time budget in minutes (overrides budget.time_minutes)")

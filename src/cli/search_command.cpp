@@ -51,6 +51,7 @@ nlohmann::json resolve_config(const SearchFlags& f, const std::string& db_path) 
   if (f.seed) config["seed"] = *f.seed;
   if (!f.strategy.empty()) config["strategy"]["name"] = f.strategy;
   if (!f.estimator.empty()) config["estimator"]["name"] = f.estimator;
+  if (!f.scheduler.empty()) config["scheduler"]["name"] = f.scheduler;
   if (f.max_trials) config["budget"]["max_trials"] = *f.max_trials;
   if (f.time_budget) config["budget"]["time_minutes"] = *f.time_budget;
   if (f.workers) config["run"]["workers"] = *f.workers;
@@ -110,8 +111,10 @@ int run_search(const SearchFlags& f) {
   auto store =
       f.resume ? store::Store::open(db_path, *space) : store::Store::create(db_path, cfg.raw, cfg.seed, *space);
 
-  progress.message(fmt::format("nascent search: space {} ({:.3g} architectures), strategy {}, {}", space->name(),
-                               space->size(), strategy->name(), cfg.objective.describe()));
+  progress.message(fmt::format("nascent search: space {} ({:.3g} architectures), strategy {}{}, {}", space->name(),
+                               space->size(), strategy->name(),
+                               cfg.scheduler.name == "none" ? "" : ", scheduler " + cfg.scheduler.describe(),
+                               cfg.objective.describe()));
   std::string compute = fmt::format("{} torch threads", torch::get_num_threads());
   if (run::mpi::size() > 1)
     compute = fmt::format("{} MPI worker ranks x {} torch threads", run::mpi::size() - 1, mpi_threads(cfg.run));
@@ -151,6 +154,7 @@ int run_search(const SearchFlags& f) {
   ro.out_dir = out;
   ro.strategy_name = strategy->name();
   ro.space_options = cfg.space_options;
+  ro.early_stopping = cfg.train.early_stopping;
   run::Runner runner(*space, *strategy, *store, *executor, cfg.objective, ro, progress);
 
   run::install_interrupt_handler();

@@ -50,10 +50,36 @@ Evaluation TrainingEvaluator::evaluate(const Proposal& p, uint64_t seed, const P
     if (prof.memory_mb(options_.batch_size) > options_.max_memory_mb)
       return fail(fmt::format("estimated training memory {:.0f} MB exceeds train.max_memory_mb = {:.0f}",
                               prof.memory_mb(options_.batch_size), options_.max_memory_mb));
+    // Early stopping: validation accuracy after every epoch, against the median curve of earlier
+    // trials that the runner sent with the proposal.
+    std::vector<double> curve;
+    std::optional<std::string> pruned;
+    EpochEndFn on_epoch;
+    const std::vector<double> median = median_curve_from_json(p.meta.value("median_curve", nlohmann::json()));
+    if (options_.early_stopping.enabled()) {
+      on_epoch = [&](int64_t) {
+        curve.push_back(
+            evaluate_network(*net, data_, data_.val, p.fidelity.resolution, options_.eval_batch_size).accuracy);
+        pruned = median_stop(curve, median, options_.early_stopping);
+        return pruned.has_value();
+      };
+    }
     const TrainResult tr =
-        train_network(*net, data_, data_.train, p.fidelity, options_, seed, data_.split_seed, progress);
+        train_network(*net, data_, data_.train, p.fidelity, options_, seed, data_.split_seed, progress, on_epoch);
+    for (size_t k = 0; k < curve.size(); ++k) e.metrics[curve_metric(static_cast<int64_t>(k) + 1)] = curve[k];
+    if (pruned) {
+      e.status = TrialStatus::kPruned;
+      e.reason = *pruned;
+      e.metrics["val_accuracy"] = curve.back();
+      e.metrics["train_loss"] = tr.train_loss;
+      e.metrics["train_seconds"] = tr.train_seconds;
+      return e;
+    }
     const auto t0 = std::chrono::steady_clock::now();
     const EvalResult ev = evaluate_network(*net, data_, data_.val, p.fidelity.resolution, options_.eval_batch_size);
+    // The last point of the curve, when training ended on a whole epoch.
+    if (options_.early_stopping.enabled() && p.fidelity.epochs == std::floor(p.fidelity.epochs))
+      e.metrics[curve_metric(static_cast<int64_t>(p.fidelity.epochs))] = ev.accuracy;
     e.metrics["val_accuracy"] = ev.accuracy;
     e.metrics["val_loss"] = ev.loss;
     if (data_.task.per_position()) e.metrics["val_perplexity"] = std::exp(ev.loss);

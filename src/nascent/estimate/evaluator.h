@@ -34,7 +34,8 @@ class Evaluator {
 
 // Builds the candidate, profiles it (params, FLOPs, memory), rejects it if it breaks a static
 // constraint of the objective, then trains it at the proposal's fidelity and measures
-// validation accuracy.
+// validation accuracy. With options.early_stopping (median rule) it also records validation
+// accuracy after every epoch and stops, as pruned, against p.meta["median_curve"].
 class TrainingEvaluator : public Evaluator {
  public:
   TrainingEvaluator(const space::SearchSpace& space, const data::TaskData& data, TrainOptions options,

@@ -76,7 +76,8 @@ TrainOptions TrainOptions::from_config(ConfigSection& sec) {
 }
 
 TrainResult train_network(space::Network& net, const data::TaskData& data, const data::Split& train, const Fidelity& f,
-                          const TrainOptions& o, uint64_t seed, uint64_t subset_seed, const ProgressFn& progress) {
+                          const TrainOptions& o, uint64_t seed, uint64_t subset_seed, const ProgressFn& progress,
+                          const EpochEndFn& on_epoch) {
   const auto t0 = std::chrono::steady_clock::now();
   Rng rng = Rng::derive(seed, "train");
   // The data fraction keeps a fixed subset, so every trial at that fidelity sees the same data.
@@ -163,6 +164,13 @@ TrainResult train_network(space::Network& net, const data::TaskData& data, const
     if (progress && (step % 10 == 0 || step + 1 == total)) {
       progress(
           TrainProgress{step + 1, total, static_cast<double>(step + 1) / static_cast<double>(steps_per_epoch), recent});
+    }
+    if (on_epoch && (step + 1) % steps_per_epoch == 0 && step + 1 < total && on_epoch((step + 1) / steps_per_epoch)) {
+      r.stopped_after_epoch = (step + 1) / steps_per_epoch;
+      r.steps = step + 1;
+      r.train_loss = recent;
+      r.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      return r;
     }
   }
   r.steps = total;

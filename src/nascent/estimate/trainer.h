@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "nascent/core/fidelity.h"
+#include "nascent/estimate/median_stopping.h"
 
 namespace nascent {
 class ConfigSection;
@@ -27,18 +28,19 @@ struct Split;
 namespace nascent::estimate {
 
 struct TrainOptions {
-  int64_t batch_size = 128;        // training mini-batch
-  int64_t eval_batch_size = 1000;  // evaluation mini-batch
-  std::string optimizer = "sgd";   // sgd | adamw
-  double lr = 0.05;                // peak learning rate
-  double momentum = 0.9;           // SGD (Nesterov) momentum
-  double weight_decay = 5e-4;      // L2 for sgd, decoupled for adamw
-  double warmup_fraction = 0.05;   // share of steps with linear warm-up
-  double label_smoothing = 0.0;    // cross-entropy label smoothing
-  double grad_clip = 5.0;          // max gradient norm (0 = none)
-  bool augment = false;            // random 2-pixel shifts and horizontal flips
-  int64_t max_params = 20000000;   // larger candidates fail without training
-  double max_memory_mb = 8192;     // estimated training memory above which a candidate fails
+  int64_t batch_size = 128;             // training mini-batch
+  int64_t eval_batch_size = 1000;       // evaluation mini-batch
+  std::string optimizer = "sgd";        // sgd | adamw
+  double lr = 0.05;                     // peak learning rate
+  double momentum = 0.9;                // SGD (Nesterov) momentum
+  double weight_decay = 5e-4;           // L2 for sgd, decoupled for adamw
+  double warmup_fraction = 0.05;        // share of steps with linear warm-up
+  double label_smoothing = 0.0;         // cross-entropy label smoothing
+  double grad_clip = 5.0;               // max gradient norm (0 = none)
+  bool augment = false;                 // random 2-pixel shifts and horizontal flips
+  int64_t max_params = 20000000;        // larger candidates fail without training
+  double max_memory_mb = 8192;          // estimated training memory above which a candidate fails
+  EarlyStoppingOptions early_stopping;  // from the config's early_stopping section, not train
 
   static TrainOptions from_config(ConfigSection& section);
 };
@@ -49,20 +51,23 @@ struct TrainProgress {
   double loss = 0;   // running mean of recent training loss
 };
 using ProgressFn = std::function<void(const TrainProgress&)>;
+// Called after each full epoch k (1-based) that is not the last; returning true stops training.
+using EpochEndFn = std::function<bool(int64_t epoch)>;
 
 struct TrainResult {
   double train_loss = 0;  // mean loss over the last epoch's worth of steps
   double train_seconds = 0;
   int64_t steps = 0;
-  int64_t examples = 0;  // training examples used (after data_fraction)
+  int64_t examples = 0;             // training examples used (after data_fraction)
+  int64_t stopped_after_epoch = 0;  // the epoch after which on_epoch stopped training; 0 = ran to the end
 };
 
 // Trains `net` on `train` at fidelity f (epochs, data_fraction, resolution). `subset_seed` fixes
 // which examples a data fraction keeps (the same for every trial); `seed` drives shuffling and
-// augmentation. Throws TrialFailure on a non-finite loss.
+// augmentation. Throws TrialFailure on a non-finite loss. on_epoch may stop training early.
 TrainResult train_network(space::Network& net, const data::TaskData& data, const data::Split& train, const Fidelity& f,
                           const TrainOptions& o, uint64_t seed, uint64_t subset_seed,
-                          const ProgressFn& progress = nullptr);
+                          const ProgressFn& progress = nullptr, const EpochEndFn& on_epoch = nullptr);
 
 // Bilinear resize of images [N, C, H, W] to resolution x resolution; 0 or other inputs pass through.
 torch::Tensor resize_images(const torch::Tensor& x, int resolution);

@@ -123,8 +123,32 @@ ExperimentConfig ExperimentConfig::parse(const nlohmann::json& raw, const std::s
     c.train = estimate::TrainOptions::from_config(s);
   }
   {
+    ConfigSection s = root.child("early_stopping");
+    c.train.early_stopping = estimate::EarlyStoppingOptions::from_config(s);
+  }
+  {
     ConfigSection s = root.child("run");
     c.run = RunOptions::from_config(s);
+  }
+  {
+    ConfigSection s = root.child("scheduler");
+    nlohmann::json selected;
+    const std::string name = read_component_section(
+        s, "none", {"none", "sha", "hyperband"},
+        [](const std::string& n, ConfigSection& o) {
+          if (n == "none") {
+            o.finish();
+          } else {
+            schedule::SchedulerOptions::from_config(n, o);
+          }
+        },
+        selected);
+    ConfigSection o(selected, "scheduler." + name, file);
+    if (name == "none") {
+      o.finish();
+    } else {
+      c.scheduler = schedule::SchedulerOptions::from_config(name, o);
+    }
   }
   {
     // Strategies are validated against the selected space (some options depend on it).
@@ -149,7 +173,7 @@ std::unique_ptr<space::SearchSpace> ExperimentConfig::make_space() const {
 std::unique_ptr<strategy::Strategy> ExperimentConfig::make_strategy(const space::SearchSpace& space) const {
   ConfigSection o(strategy_options, "strategy." + strategy_name, file);
   strategy::StrategyContext ctx{&space, objective, fidelity, seed, budget.max_trials};
-  return strategy::make_strategy(strategy_name, o, ctx);
+  return schedule::with_scheduler(scheduler, ctx, strategy::make_strategy(strategy_name, o, ctx));
 }
 
 void set_threads(int64_t threads) {

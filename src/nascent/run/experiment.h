@@ -12,6 +12,7 @@
 #include "nascent/data/dataset.h"
 #include "nascent/estimate/estimator.h"
 #include "nascent/estimate/trainer.h"
+#include "nascent/schedule/bracket_scheduler.h"
 #include "nascent/space/space.h"
 #include "nascent/strategy/strategy.h"
 
@@ -45,7 +46,8 @@ struct ExperimentConfig {
   std::string space_name = "chain";
   nlohmann::json space_options;  // the section space.<space_name>
   std::string strategy_name = "evolution";
-  nlohmann::json strategy_options;  // the section strategy.<strategy_name>
+  nlohmann::json strategy_options;       // the section strategy.<strategy_name>
+  schedule::SchedulerOptions scheduler;  // scheduler.name and scheduler.<name>; name none = one fidelity
   Fidelity fidelity;
   Objective objective;
   BudgetOptions budget;
@@ -58,6 +60,7 @@ struct ExperimentConfig {
   static ExperimentConfig parse(const nlohmann::json& raw, const std::string& file);
 
   std::unique_ptr<space::SearchSpace> make_space() const;
+  // The strategy, under the multi-fidelity scheduler when scheduler.name is not none.
   std::unique_ptr<strategy::Strategy> make_strategy(const space::SearchSpace& space) const;
 };
 

@@ -99,10 +99,11 @@ int ProcessExecutor::pending() const {
 }
 
 std::string worker_request(const space::SearchSpace& space, const Trial& t, uint64_t seed) {
-  const nlohmann::json req = {{"trial", t.id},
-                              {"arch", space.to_json(t.proposal.arch)},
-                              {"fidelity", t.proposal.fidelity.to_json()},
-                              {"seed", std::to_string(seed)}};
+  nlohmann::json req = {{"trial", t.id},
+                        {"arch", space.to_json(t.proposal.arch)},
+                        {"fidelity", t.proposal.fidelity.to_json()},
+                        {"seed", std::to_string(seed)}};
+  if (t.proposal.meta.contains("median_curve")) req["median_curve"] = t.proposal.meta["median_curve"];
   return req.dump();
 }
 
@@ -243,6 +244,7 @@ std::string WorkerSession::handle(const std::string& request) {
   Proposal p;
   p.arch = state_->space->from_json(req.at("arch"), "worker request");
   p.fidelity = Fidelity::from_json(req.at("fidelity"));
+  if (req.contains("median_curve")) p.meta["median_curve"] = req["median_curve"];
   const uint64_t seed = std::stoull(req.at("seed").get<std::string>());
   const estimate::Evaluation e = state_->evaluator->evaluate(p, seed, nullptr);
   nlohmann::json metrics = nlohmann::json::object();

@@ -74,9 +74,9 @@ void ProgressReporter::trial_done(const Trial& t, const std::string& arch_text, 
   }
   std::string best_text = best ? fmt::format("best {:.4f}", *best) : "best -";
   const double secs = t.ended > t.started ? t.ended - t.started : 0;
-  fmt::print(out_, "trial {:>{}}/{} #{:<4} {:<8} {}  {}  [{}]  {}  elapsed {}{}\n", k, width, total, t.id,
-             to_string(t.status), value, best_text, arch_text, format_duration(secs), format_duration(elapsed_s),
-             left_s ? ", left ~" + format_duration(*left_s) : std::string());
+  fmt::print(out_, "trial {:>{}}/{} #{:<4} {:<8} {}  {}  {}  [{}]  {}  elapsed {}{}\n", k, width, total, t.id,
+             to_string(t.status), t.proposal.fidelity.key(), value, best_text, arch_text, format_duration(secs),
+             format_duration(elapsed_s), left_s ? ", left ~" + format_duration(*left_s) : std::string());
   std::fflush(out_);
 }
 

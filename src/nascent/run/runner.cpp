@@ -115,7 +115,16 @@ RunOutcome Runner::run() {
                                elapsed(), std::nullopt);
           continue;
         }
-        executor_.submit(t, eval_seed(t.proposal));
+        if (options_.early_stopping.enabled()) {
+          // The reference travels with the trial (not stored), so that the rule runs wherever it
+          // is evaluated: inline, in a worker process or on an MPI rank.
+          Trial sent = t;
+          sent.proposal.meta["median_curve"] = estimate::median_curve_to_json(
+              estimate::median_curve(done, t.proposal.fidelity, options_.early_stopping.min_trials));
+          executor_.submit(sent, eval_seed(t.proposal));
+        } else {
+          executor_.submit(t, eval_seed(t.proposal));
+        }
       }
       if (executor_.pending() == 0) {
         if (counted >= options_.max_trials || (options_.time_budget_s > 0 && spent() >= options_.time_budget_s)) {
@@ -131,6 +140,7 @@ RunOutcome Runner::run() {
       }
       Trial t = executor_.collect();
       simulated += simulated_seconds({t});
+      t.proposal.meta.erase("median_curve");
       strategy_.tell(t);
       store_.finish_trial(t, strategy_.state(), elapsed());
       done.push_back(t);

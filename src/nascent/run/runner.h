@@ -10,6 +10,7 @@
 #include <string>
 
 #include "nascent/core/objective.h"
+#include "nascent/estimate/median_stopping.h"
 #include "nascent/run/executor.h"
 #include "nascent/run/progress.h"
 
@@ -34,7 +35,8 @@ struct RunnerOptions {
   uint64_t seed = 0;                          // experiment seed (evaluation seeds derive from it)
   std::string out_dir;                        // trials.csv, summary.json and best_arch.json are kept current here
   std::string strategy_name;
-  nlohmann::json space_options;  // written into best_arch.json
+  nlohmann::json space_options;                   // written into best_arch.json
+  estimate::EarlyStoppingOptions early_stopping;  // median rule: each trial is sent the median curve of earlier ones
 };
 
 struct RunOutcome {
