@@ -2,43 +2,21 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "nascent/core/config.h"
 #include "nascent/core/error.h"
 #include "nascent/data/dataset.h"
 #include "nascent/space/chain.h"
 #include "nascent/space/nb201.h"
 #include "nascent/space/supernet.h"
+#include "strategy/oneshot_fixture.h"
 #include "support/support.h"
 
 namespace nascent::strategy {
 namespace {
 
-const data::TaskData& small_task() {
-  static const data::TaskData d = [] {
-    data::TaskOptions o;
-    o.limit = 600;  // 540 training images: two halves of 270
-    return data::load_task(o);
-  }();
-  return d;
-}
-
-space::Nb201Space tiny_nb201() {
-  space::Nb201Options o;
-  o.C = 4;
-  o.N = 1;
-  return space::Nb201Space(o);
-}
-
-StrategyContext context(const space::SearchSpace& s, uint64_t seed, const std::string& checkpoints = "") {
-  StrategyContext c;
-  c.space = &s;
-  c.seed = seed;
-  c.max_trials = 1;
-  c.data = &small_task();
-  c.checkpoint_dir = checkpoints;
-  c.threads = 1;
-  return c;
-}
+using namespace oneshot_test;
 
 DartsSearchOptions tiny_options(int64_t order = 1) {
   DartsSearchOptions o;
@@ -47,12 +25,6 @@ DartsSearchOptions tiny_options(int64_t order = 1) {
   o.order = order;
   o.arch.lr = 0.01;  // large enough to move the alphas visibly in 16 steps
   return o;
-}
-
-std::vector<double> alphas_of(DartsSearch& s) {
-  std::vector<double> out;
-  for (const auto& [_, row] : s.supernet().alpha_table()) out.insert(out.end(), row.begin(), row.end());
-  return out;
 }
 
 class Events : public EventSink {
@@ -105,6 +77,19 @@ TEST(DartsSearch, LogsOneEventPerEpochWithLossesAlphasAndDerivedArch) {
   EXPECT_DOUBLE_EQ(sink.events[0].data.at("aux_skip").get<double>(), 1.0);
   EXPECT_DOUBLE_EQ(sink.events[1].data.at("aux_skip").get<double>(), 0.5);
   EXPECT_EQ(sink.events[1].data.at("derived"), space.to_json(p->arch));
+}
+
+TEST(DartsSearch, SecondOrderSearchRunsAndDiffersFromFirstOrder) {
+  auto space = tiny_nb201();
+  auto o1 = tiny_options(1), o2 = tiny_options(2);
+  o1.train.epochs = o2.train.epochs = 1;
+  DartsSearch first(context(space, 8), o1), second(context(space, 8), o2);
+  first.search();
+  second.search();
+  const auto a1 = alphas_of(first), a2 = alphas_of(second);
+  for (double p : a2) EXPECT_TRUE(std::isfinite(p));
+  EXPECT_NE(a1, a2);  // the unrolled gradient of eq. 7 is not the first-order one
+  EXPECT_EQ(second.proposals().at(0).meta.at("order"), 2);
 }
 
 TEST(DartsSearch, RemedyOffHasNoAuxiliarySkip) {

@@ -9,36 +9,13 @@
 #include "nascent/space/supernet.h"
 #include "nascent/strategy/gdas_search.h"
 #include "nascent/strategy/spos_search.h"
+#include "strategy/oneshot_fixture.h"
 #include "support/support.h"
 
 namespace nascent::strategy {
 namespace {
 
-const data::TaskData& small_task() {
-  static const data::TaskData d = [] {
-    data::TaskOptions o;
-    o.limit = 600;  // 540 training images: two halves of 270
-    return data::load_task(o);
-  }();
-  return d;
-}
-
-space::Nb201Space tiny_nb201() {
-  space::Nb201Options o;
-  o.C = 4;
-  o.N = 1;
-  return space::Nb201Space(o);
-}
-
-StrategyContext context(const space::SearchSpace& s, uint64_t seed, const std::string& checkpoints = "") {
-  StrategyContext c;
-  c.space = &s;
-  c.seed = seed;
-  c.data = &small_task();
-  c.checkpoint_dir = checkpoints;
-  c.threads = 1;
-  return c;
-}
+using namespace oneshot_test;
 
 GdasSearchOptions gdas_options() {
   GdasSearchOptions o;
@@ -59,12 +36,6 @@ SposSearchOptions spos_options() {
   o.eval_batches = 2;
   o.recalibrate_batches = 2;
   return o;
-}
-
-std::vector<double> alphas_of(OneShotStrategy& s) {
-  std::vector<double> out;
-  for (const auto& [_, row] : s.supernet().alpha_table()) out.insert(out.end(), row.begin(), row.end());
-  return out;
 }
 
 TEST(GdasSearch, TemperatureAnnealsLinearlyAndSameSeedGivesSameAlphas) {
