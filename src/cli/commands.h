@@ -25,6 +25,7 @@ struct SearchFlags {
   std::optional<int64_t> max_trials;
   std::optional<double> time_budget;
   std::optional<int64_t> workers;
+  std::optional<int64_t> darts_order;  // shortcut for --set strategy.darts.order=
   std::vector<std::string> sets;
   bool quiet = false;
 };

@@ -73,6 +73,10 @@ int run(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   search->add_option("--workers", sf.workers, "Evaluate this many candidates at once in worker processes (run.workers)")
       ->check(CLI::PositiveNumber);
+  search
+      ->add_option("--darts-order", sf.darts_order,
+                   "DARTS: 1 = first-order, 2 = second-order architecture gradient (strategy.darts.order)")
+      ->check(CLI::IsMember({1, 2}));
   search->add_option("--set", sf.sets, "Override a config value by dotted path: --set fidelity.epochs=2");
   search->add_flag("--quiet", sf.quiet, "Print only the final summary");
 

@@ -23,6 +23,7 @@
 #include "nascent/run/process_executor.h"
 #include "nascent/run/progress.h"
 #include "nascent/run/runner.h"
+#include "nascent/run/strategy_events.h"
 #include "nascent/store/store.h"
 
 namespace nascent::cli {
@@ -55,6 +56,7 @@ nlohmann::json resolve_config(const SearchFlags& f, const std::string& db_path) 
   if (f.max_trials) config["budget"]["max_trials"] = *f.max_trials;
   if (f.time_budget) config["budget"]["time_minutes"] = *f.time_budget;
   if (f.workers) config["run"]["workers"] = *f.workers;
+  if (f.darts_order) config["strategy"]["darts"]["order"] = *f.darts_order;
   if (!f.resume) return config;
   // Resuming continues the stored experiment; only its budget and how it runs may change.
   nlohmann::json stored = store::Store::read_config(db_path);
@@ -103,13 +105,23 @@ int run_search(const SearchFlags& f) {
   if (!space->supports(data.task))
     throw InputError(f.config, "space.name",
                      fmt::format("space '{}' cannot build networks for {} data", space->name(), data.task.kind));
-  auto strategy = cfg.make_strategy(*space);
 
   std::error_code ec;
   fs::create_directories(out, ec);
   if (ec) throw InputError(out, "--out", "cannot create the run directory: " + ec.message());
   auto store =
       f.resume ? store::Store::open(db_path, *space) : store::Store::create(db_path, cfg.raw, cfg.seed, *space);
+  // One-shot strategies train their supernet in this process, on every core this search may use.
+  run::StoredEventSink events(*store, progress);
+  strategy::StrategyContext ctx = cfg.strategy_context(*space);
+  ctx.data = &data;
+  ctx.checkpoint_dir = out + "/checkpoints";
+  ctx.threads = remote ? (cfg.run.threads > 0 ? static_cast<int>(cfg.run.threads)
+                                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())))
+                       : 0;
+  ctx.events = &events;
+  ctx.poll = [] { run::check_stop(); };
+  auto strategy = cfg.make_strategy(ctx);
 
   progress.message(fmt::format("nascent search: space {} ({:.3g} architectures), strategy {}{}, {}", space->name(),
                                space->size(), strategy->name(),

@@ -86,7 +86,7 @@ std::vector<TrialRow> read_trial_rows(const std::string& db_path) {
   return out;
 }
 
-bool kill_during_trial(const std::vector<std::string>& args, const std::string& db_path, size_t min_trials) {
+bool kill_when(const std::vector<std::string>& args, const std::function<bool()>& ready) {
   std::vector<std::string> owned = args;
   std::string bin = nascent_binary();
   std::vector<char*> argv{bin.data()};
@@ -103,19 +103,25 @@ bool kill_during_trial(const std::vector<std::string>& args, const std::string& 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
   while (std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (access(db_path.c_str(), F_OK) != 0) continue;
-    std::vector<TrialRow> rows;
-    try {
-      rows = read_trial_rows(db_path);
-    } catch (const std::exception&) {
-      continue;  // the database is being created
-    }
-    if (rows.size() >= min_trials && rows.back().status == "running") break;
+    if (ready()) break;
   }
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
   return WIFSIGNALED(status);
+}
+
+bool kill_during_trial(const std::vector<std::string>& args, const std::string& db_path, size_t min_trials) {
+  return kill_when(args, [&] {
+    if (access(db_path.c_str(), F_OK) != 0) return false;
+    std::vector<TrialRow> rows;
+    try {
+      rows = read_trial_rows(db_path);
+    } catch (const std::exception&) {
+      return false;  // the database is being created
+    }
+    return rows.size() >= min_trials && rows.back().status == "running";
+  });
 }
 
 std::string read_file(const std::string& path) {

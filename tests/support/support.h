@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,9 @@ std::vector<TrialRow> read_trial_rows(const std::string& db_path);
 // the last one running, i.e. inside that trial's training (or after 3 minutes). Returns true if
 // the process died of the signal.
 bool kill_during_trial(const std::vector<std::string>& args, const std::string& db_path, size_t min_trials);
+// Starts nascent with args (as kill_during_trial) and kills it with SIGKILL as soon as `ready`
+// returns true (polled every 50 ms; or after 3 minutes). Returns true if the process died of the signal.
+bool kill_when(const std::vector<std::string>& args, const std::function<bool()>& ready);
 
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);

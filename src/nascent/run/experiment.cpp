@@ -156,7 +156,7 @@ ExperimentConfig ExperimentConfig::parse(const nlohmann::json& raw, const std::s
     std::vector<std::string> names;
     for (const auto& info : strategy::registered_strategies()) names.push_back(info.name);
     auto space = c.make_space();
-    strategy::StrategyContext ctx{space.get(), c.objective, c.fidelity, c.seed, c.budget.max_trials};
+    const strategy::StrategyContext ctx = c.strategy_context(*space);
     c.strategy_name = read_component_section(
         s, "evolution", names, [&](const std::string& n, ConfigSection& o) { strategy::make_strategy(n, o, ctx); },
         c.strategy_options);
@@ -170,9 +170,18 @@ std::unique_ptr<space::SearchSpace> ExperimentConfig::make_space() const {
   return space::make_space(space_name, o);
 }
 
-std::unique_ptr<strategy::Strategy> ExperimentConfig::make_strategy(const space::SearchSpace& space) const {
-  ConfigSection o(strategy_options, "strategy." + strategy_name, file);
+strategy::StrategyContext ExperimentConfig::strategy_context(const space::SearchSpace& space) const {
   strategy::StrategyContext ctx{&space, objective, fidelity, seed, budget.max_trials};
+  ctx.train = train;
+  return ctx;
+}
+
+std::unique_ptr<strategy::Strategy> ExperimentConfig::make_strategy(const space::SearchSpace& space) const {
+  return make_strategy(strategy_context(space));
+}
+
+std::unique_ptr<strategy::Strategy> ExperimentConfig::make_strategy(const strategy::StrategyContext& ctx) const {
+  ConfigSection o(strategy_options, "strategy." + strategy_name, file);
   return schedule::with_scheduler(scheduler, ctx, strategy::make_strategy(strategy_name, o, ctx));
 }
 

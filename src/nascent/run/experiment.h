@@ -60,8 +60,12 @@ struct ExperimentConfig {
   static ExperimentConfig parse(const nlohmann::json& raw, const std::string& file);
 
   std::unique_ptr<space::SearchSpace> make_space() const;
+  // The strategy's context from this config: space, objective, fidelity, seed, budget and the
+  // training options; the caller adds the run's data, checkpoint directory and event sink.
+  strategy::StrategyContext strategy_context(const space::SearchSpace& space) const;
   // The strategy, under the multi-fidelity scheduler when scheduler.name is not none.
   std::unique_ptr<strategy::Strategy> make_strategy(const space::SearchSpace& space) const;
+  std::unique_ptr<strategy::Strategy> make_strategy(const strategy::StrategyContext& ctx) const;
 };
 
 Fidelity fidelity_from_config(ConfigSection& section);

@@ -44,6 +44,8 @@ DartsOptions DartsOptions::from_config(ConfigSection& sec) {
   o.auxiliary = sec.get_bool("auxiliary", o.auxiliary);
   o.auxiliary_weight = sec.get_double("auxiliary_weight", o.auxiliary_weight, 0, 10);
   o.drop_path = sec.get_double("drop_path", o.drop_path, 0, 0.9);
+  o.search_C = sec.get_int("search_C", o.search_C, 0, 1024);
+  o.search_layers = sec.get_int("search_layers", o.search_layers, 0, 64);
   sec.finish();
   return o;
 }

@@ -22,6 +22,11 @@ struct DartsOptions {
   bool auxiliary = false;         // auxiliary classifier after the 2/3-depth cell, training only
   double auxiliary_weight = 0.4;  // its loss weight
   double drop_path = 0.0;         // drop-path probability reached at the end of training (linear ramp)
+  int64_t search_C = 0;           // C of the supernet (DARTS searches at 16 and evaluates at 36); 0 = C
+  int64_t search_layers = 0;      // cells of the supernet (DARTS: 8 in search, 20 in evaluation); 0 = layers
+
+  int64_t search_channels() const { return search_C > 0 ? search_C : C; }
+  int64_t search_cells() const { return search_layers > 0 ? search_layers : layers; }
 
   static DartsOptions from_config(ConfigSection& section);
 };

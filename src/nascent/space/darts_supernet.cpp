@@ -25,18 +25,24 @@ struct CellPlan {
   torch::Tensor weights;          // [14, 8]: softmax(alpha) or straight-through hard weights
   std::vector<int64_t> index;     // kGumbelHard: sampled op per edge
   std::vector<darts::Gene> path;  // kPath: the architecture's 8 genes of this cell type
+  torch::Tensor edge_weights;     // [14] PC-DARTS edge normalisation, or undefined
+  double aux_beta = 0;            // DARTS-' auxiliary skip weight (kSoftmax)
 };
+
+// Edges into intermediate nodes 2, 3, 4, 5 (edge_index groups them by target node).
+const std::vector<int64_t> kInputsPerNode{2, 3, 4, 5};
 
 class SearchCellImpl : public torch::nn::Module {
  public:
-  SearchCellImpl(const darts::CellLayout& l, int64_t partial) : reduction_(l.reduction) {
+  SearchCellImpl(const darts::CellLayout& l, const SupernetOptions& o) : reduction_(l.reduction) {
     pre0_ = register_module("preprocess0", darts::make_preprocess0(l, false));
     pre1_ = register_module("preprocess1", darts::make_preprocess1(l, false));
     for (int node = 2; node < 2 + kSteps; ++node)
       for (int j = 0; j < node; ++j) {
         const int64_t stride = l.reduction && j < 2 ? 2 : 1;
-        edges_.push_back(register_module(fmt::format("edge{}", darts::edge_index(node, j)),
-                                         MixedOp(darts::op_names(), MixedOpOptions{l.c, stride, partial, true})));
+        edges_.push_back(register_module(
+            fmt::format("edge{}", darts::edge_index(node, j)),
+            MixedOp(darts::op_names(), MixedOpOptions{l.c, stride, o.partial_channels, true, o.auxiliary_skip})));
       }
   }
 
@@ -55,8 +61,10 @@ class SearchCellImpl : public torch::nn::Module {
       } else {
         for (int j = 0; j < node; ++j) {
           const int e = darts::edge_index(node, j);
-          add(plan.mode == MixMode::kSoftmax ? edges_[e]->forward_weighted(states[j], plan.weights[e])
-                                             : edges_[e]->forward_hard(states[j], plan.weights[e], plan.index[e]));
+          torch::Tensor y = plan.mode == MixMode::kSoftmax
+                                ? edges_[e]->forward_weighted(states[j], plan.weights[e], plan.aux_beta)
+                                : edges_[e]->forward_hard(states[j], plan.weights[e], plan.index[e]);
+          add(plan.edge_weights.defined() ? y * plan.edge_weights[e] : y);
         }
       }
       states.push_back(sum);
@@ -76,25 +84,35 @@ class DartsSupernet : public Supernet {
  public:
   DartsSupernet(const DartsSpace& space, const Task& task, const SupernetOptions& o) : space_(space) {
     const DartsOptions& so = space.options();
-    stem_ = register_module("stem", darts::make_stem(task.input_shape.at(0), so.C));
+    has_aux_skip_ = o.auxiliary_skip;
+    stem_ = register_module("stem", darts::make_stem(task.input_shape.at(0), so.search_channels()));
     int64_t c_last = 0;
     int i = 0;
-    for (const auto& l : darts::layout(so.C, so.layers)) {
-      cells_.push_back(register_module(fmt::format("cell{}", i++), SearchCell(l, o.partial_channels)));
+    for (const auto& l : darts::layout(so.search_channels(), so.search_cells())) {
+      cells_.push_back(register_module(fmt::format("cell{}", i++), SearchCell(l, o)));
       c_last = kSteps * l.c;
     }
     classifier_ = register_module("classifier", CountedLinear(c_last, task.num_classes));
     alpha_normal_ = register_parameter("alpha_normal", 1e-3 * torch::randn({kEdges, darts::kOps}));
     alpha_reduce_ = register_parameter("alpha_reduce", 1e-3 * torch::randn({kEdges, darts::kOps}));
+    if (o.edge_normalization) {
+      beta_normal_ = register_parameter("beta_normal", 1e-3 * torch::randn({kEdges}));
+      beta_reduce_ = register_parameter("beta_reduce", 1e-3 * torch::randn({kEdges}));
+    }
   }
 
   torch::Tensor forward(torch::Tensor x) override {
-    CellPlan normal{mode_, {}, {}, {}}, reduce{mode_, {}, {}, {}};
+    CellPlan normal{mode_, {}, {}, {}, {}, aux_beta_}, reduce{mode_, {}, {}, {}, {}, aux_beta_};
+    if (beta_normal_.defined() && mode_ != MixMode::kPath) {
+      normal.edge_weights = normalize_edges(beta_normal_, kInputsPerNode);
+      reduce.edge_weights = normalize_edges(beta_reduce_, kInputsPerNode);
+    }
     if (mode_ == MixMode::kSoftmax) {
       normal.weights = torch::softmax(alpha_normal_, -1);
       reduce.weights = torch::softmax(alpha_reduce_, -1);
     } else if (mode_ == MixMode::kGumbelHard) {
-      GumbelSample n = gumbel_hard_sample(alpha_normal_, tau_), r = gumbel_hard_sample(alpha_reduce_, tau_);
+      GumbelSample n = gumbel_hard_sample(alpha_normal_, tau_, noise_rng_);
+      GumbelSample r = gumbel_hard_sample(alpha_reduce_, tau_, noise_rng_);
       normal.weights = n.hard;
       normal.index = n.index;
       reduce.weights = r.hard;
@@ -113,12 +131,16 @@ class DartsSupernet : public Supernet {
     return classifier_(s1.mean({2, 3}));
   }
 
-  std::vector<torch::Tensor> alphas() override { return {alpha_normal_, alpha_reduce_}; }
+  std::vector<torch::Tensor> alphas() override {
+    if (beta_normal_.defined()) return {alpha_normal_, alpha_reduce_, beta_normal_, beta_reduce_};
+    return {alpha_normal_, alpha_reduce_};
+  }
 
   std::vector<torch::Tensor> weights() override {
+    const std::vector<torch::Tensor> a = alphas();
     std::vector<torch::Tensor> out;
     for (const auto& p : parameters())
-      if (!p.is_same(alpha_normal_) && !p.is_same(alpha_reduce_)) out.push_back(p);
+      if (std::none_of(a.begin(), a.end(), [&](const torch::Tensor& t) { return p.is_same(t); })) out.push_back(p);
     return out;
   }
 
@@ -128,12 +150,13 @@ class DartsSupernet : public Supernet {
   }
 
   // DARTS' rule (Liu et al. 2019, sec. 2.4): per node the two incoming edges with the strongest
-  // non-`none` operation, each with that operation.
+  // non-`none` operation, each with that operation. With edge normalisation the op weights are
+  // first multiplied by their edge's weight (PC-DARTS, Xu et al. 2020, sec. 3.3).
   Arch derive() const override {
     torch::NoGradGuard no_grad;
     darts::Genotype g;
-    g.normal = derive_cell(torch::softmax(alpha_normal_, -1));
-    g.reduce = derive_cell(torch::softmax(alpha_reduce_, -1));
+    g.normal = derive_cell(edge_scaled(alpha_normal_, beta_normal_));
+    g.reduce = derive_cell(edge_scaled(alpha_reduce_, beta_reduce_));
     return space_.arch(g);
   }
 
@@ -153,6 +176,12 @@ class DartsSupernet : public Supernet {
   }
 
  private:
+  // softmax(alpha) [14, 8], times the normalised edge weights [14] when there are any.
+  static torch::Tensor edge_scaled(const torch::Tensor& alpha, const torch::Tensor& beta) {
+    torch::Tensor w = torch::softmax(alpha, -1);
+    return beta.defined() ? w * normalize_edges(beta, kInputsPerNode).unsqueeze(1) : w;
+  }
+
   static std::vector<darts::Gene> derive_cell(const torch::Tensor& w) {
     std::vector<darts::Gene> genes;
     for (int node = 2; node < 2 + kSteps; ++node) {
@@ -181,6 +210,7 @@ class DartsSupernet : public Supernet {
   std::vector<SearchCell> cells_;
   CountedLinear classifier_{nullptr};
   torch::Tensor alpha_normal_, alpha_reduce_;
+  torch::Tensor beta_normal_, beta_reduce_;  // PC-DARTS edge weights [14], or undefined
   darts::Genotype path_;
 };
 
@@ -189,10 +219,11 @@ class DartsSupernet : public Supernet {
 std::shared_ptr<Supernet> DartsSpace::build_supernet(const Task& task, const SupernetOptions& o) const {
   if (!supports(task) || task.input_shape.size() != 3)
     throw InputError("", "space.name", "the darts supernet needs image input [C, H, W]");
-  if (o.partial_channels < 1 || options_.C % o.partial_channels != 0)
+  const int64_t C = options_.search_channels();
+  if (o.partial_channels < 1 || C % o.partial_channels != 0)
     throw InputError(
         "", "partial_channels",
-        fmt::format("{} must be at least 1 and divide space.darts.C = {}", o.partial_channels, options_.C));
+        fmt::format("{} must be at least 1 and divide the darts search network's C = {}", o.partial_channels, C));
   return std::make_shared<DartsSupernet>(*this, task, o);
 }
 

@@ -196,7 +196,7 @@ class MbconvSupernet : public Supernet {
  private:
   // Decision i's alphas: its row of its kind's tensor.
   torch::Tensor row(size_t i) const { return alpha_[slot_[i].first][slot_[i].second]; }
-  MixWeights mixture(int i) const { return mix_weights(row(i), mode_, tau_, path_.choices[i]); }
+  MixWeights mixture(int i) { return mix_weights(row(i), mode_, tau_, path_.choices[i], noise_rng_); }
 
   MbconvSpace space_;
   MbconvOptions o_;
@@ -220,6 +220,10 @@ std::shared_ptr<Supernet> MbconvSpace::build_supernet(const Task& task, const Su
   if (!supports(task)) throw InputError("", "space.name", "the mbconv supernet needs image input [C, H, W]");
   if (options.partial_channels != 1)
     throw InputError("", "strategy", "the mbconv supernet does not support partial channels (PC-DARTS); use 1");
+  if (options.edge_normalization || options.auxiliary_skip)
+    throw InputError("", "strategy",
+                     "the mbconv supernet has no cell edges: edge normalisation and the auxiliary skip (DARTS-) need "
+                     "a cell space (nb201, darts)");
   return std::make_shared<MbconvSupernet>(*this, task);
 }
 

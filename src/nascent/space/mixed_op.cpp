@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "nascent/core/error.h"
 
 namespace nascent::space {
@@ -14,6 +16,9 @@ MixedOpImpl::MixedOpImpl(const std::vector<std::string>& ops, const MixedOpOptio
     CellOpOptions co{c, c, o.stride, /*affine=*/false, o.pool_bn};
     ops_.push_back(register_module(fmt::format("op{}", k), make_cell_op(ops[k], co)));
   }
+  // On the whole input, beside the partial-channel mixture.
+  if (o.auxiliary_skip)
+    aux_ = register_module("aux_skip", make_cell_op("skip_connect", {o.channels, o.channels, o.stride, false, false}));
 }
 
 template <typename Fn>
@@ -28,8 +33,8 @@ torch::Tensor MixedOpImpl::partial(const torch::Tensor& x, Fn f) {
   return shuffle_channels(torch::cat({through, bypass}, 1), o_.partial);
 }
 
-torch::Tensor MixedOpImpl::forward_weighted(const torch::Tensor& x, const torch::Tensor& w) {
-  return partial(x, [&](const torch::Tensor& in) {
+torch::Tensor MixedOpImpl::forward_weighted(const torch::Tensor& x, const torch::Tensor& w, double aux_beta) {
+  torch::Tensor out = partial(x, [&](const torch::Tensor& in) {
     torch::Tensor sum;
     for (size_t k = 0; k < ops_.size(); ++k) {
       torch::Tensor y = ops_[k]->forward(in) * w[static_cast<int64_t>(k)];
@@ -37,6 +42,8 @@ torch::Tensor MixedOpImpl::forward_weighted(const torch::Tensor& x, const torch:
     }
     return sum;
   });
+  if (aux_ && aux_beta != 0) out = out + aux_->forward(x) * aux_beta;
+  return out;
 }
 
 torch::Tensor MixedOpImpl::forward_hard(const torch::Tensor& x, const torch::Tensor& w, int64_t index) {
@@ -50,22 +57,38 @@ torch::Tensor MixedOpImpl::forward_one(const torch::Tensor& x, int64_t index) {
   return partial(x, [&](const torch::Tensor& in) { return ops_[static_cast<size_t>(index)]->forward(in); });
 }
 
-GumbelSample gumbel_hard_sample(const torch::Tensor& alpha, double tau) {
-  GumbelSample s;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    torch::Tensor gumbels = -torch::empty_like(alpha).exponential_().log();
-    torch::Tensor probs = torch::softmax((torch::log_softmax(alpha, 1) + gumbels) / tau, 1);
-    // An exponential draw of exactly 0 gives an infinite Gumbel; draw again (as the reference).
-    if (torch::isinf(gumbels).any().item<bool>() || !torch::isfinite(probs).all().item<bool>()) continue;
-    torch::Tensor index = std::get<1>(probs.max(1, /*keepdim=*/true));
-    torch::Tensor one_hot = torch::zeros_like(probs).scatter_(1, index, 1.0);
-    s.hard = one_hot - probs.detach() + probs;
-    s.index.clear();
-    auto acc = index.accessor<int64_t, 2>();
-    for (int64_t e = 0; e < index.size(0); ++e) s.index.push_back(acc[e][0]);
-    return s;
+torch::Tensor gumbel_noise(const torch::Tensor& like, Rng& rng) {
+  std::vector<double> g(static_cast<size_t>(like.numel()));
+  for (double& v : g) {
+    double u = rng.uniform();  // [0, 1): 0 would give an infinite draw, so it is drawn again
+    while (u <= 0.0) u = rng.uniform();
+    v = -std::log(-std::log(u));
   }
-  throw InternalError("Gumbel sampling kept producing non-finite values");
+  return torch::from_blob(g.data(), like.sizes(), torch::kFloat64).to(like.dtype()).clone();
+}
+
+GumbelSample gumbel_hard_sample(const torch::Tensor& alpha, double tau, Rng& rng) {
+  // [edges, ops]
+  torch::Tensor probs = torch::softmax((torch::log_softmax(alpha, 1) + gumbel_noise(alpha, rng)) / tau, 1);
+  NASCENT_CHECK(torch::isfinite(probs).all().item<bool>(), "Gumbel-softmax produced non-finite values");
+  torch::Tensor index = std::get<1>(probs.max(1, /*keepdim=*/true));
+  torch::Tensor one_hot = torch::zeros_like(probs).scatter_(1, index, 1.0);
+  GumbelSample s;
+  s.hard = one_hot - probs.detach() + probs;
+  auto acc = index.accessor<int64_t, 2>();
+  for (int64_t e = 0; e < index.size(0); ++e) s.index.push_back(acc[e][0]);
+  return s;
+}
+
+torch::Tensor normalize_edges(const torch::Tensor& beta, const std::vector<int64_t>& inputs) {
+  std::vector<torch::Tensor> parts;
+  int64_t start = 0;
+  for (int64_t n : inputs) {
+    parts.push_back(torch::softmax(beta.narrow(0, start, n), 0));
+    start += n;
+  }
+  NASCENT_CHECK(start == beta.size(0), "edge weights do not match the cell's edges");
+  return torch::cat(parts);
 }
 
 }  // namespace nascent::space

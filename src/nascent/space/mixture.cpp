@@ -1,10 +1,11 @@
 #include "nascent/space/mixture.h"
 
 #include "nascent/core/error.h"
+#include "nascent/space/mixed_op.h"
 
 namespace nascent::space {
 
-MixWeights mix_weights(const torch::Tensor& alpha, MixMode mode, double tau, int64_t path_choice) {
+MixWeights mix_weights(const torch::Tensor& alpha, MixMode mode, double tau, int64_t path_choice, Rng& rng) {
   const int64_t n = alpha.size(0);
   MixWeights m;
   if (mode == MixMode::kSoftmax) {
@@ -18,13 +19,7 @@ MixWeights mix_weights(const torch::Tensor& alpha, MixMode mode, double tau, int
     m.chosen = path_choice;
     return m;
   }
-  // Gumbel(0, 1) noise as -log(Exponential(1)); drawn again in the (rare) case of inf or NaN.
-  torch::Tensor soft;
-  while (true) {
-    auto gumbel = -torch::empty_like(alpha).exponential_().log();
-    soft = torch::softmax((torch::log_softmax(alpha, 0) + gumbel) / tau, 0);
-    if (torch::isfinite(soft).all().item<bool>()) break;
-  }
+  torch::Tensor soft = torch::softmax((torch::log_softmax(alpha, 0) + gumbel_noise(alpha, rng)) / tau, 0);
   m.chosen = soft.argmax().item<int64_t>();
   auto hard = torch::zeros_like(soft);
   hard[m.chosen] = 1.0;

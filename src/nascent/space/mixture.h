@@ -19,8 +19,9 @@ struct MixWeights {
 
 // kSoftmax: softmax(alpha). kGumbelHard: a Gumbel-softmax sample at temperature tau made hard
 // with the straight-through estimator (Dong & Yang 2019, GDAS eq. 5-6: one_hot - soft.detach()
-// + soft). kPath: the constant one-hot of path_choice (no gradient to alpha).
-MixWeights mix_weights(const torch::Tensor& alpha, MixMode mode, double tau, int64_t path_choice);
+// + soft), its noise drawn from `rng`. kPath: the constant one-hot of path_choice (no gradient
+// to alpha).
+MixWeights mix_weights(const torch::Tensor& alpha, MixMode mode, double tau, int64_t path_choice, Rng& rng);
 
 // kSoftmax: sum_i w_i * f(i). Otherwise only the chosen option runs: w_c * f(c) + sum_{i != c} w_i,
 // whose value is f(c) and whose gradient still reaches every alpha through the soft weights

@@ -25,6 +25,8 @@ Nb201Options Nb201Options::from_config(ConfigSection& sec) {
   Nb201Options o;
   o.C = sec.get_int("C", o.C, 1, 1024);
   o.N = sec.get_int("N", o.N, 1, 32);
+  o.search_C = sec.get_int("search_C", o.search_C, 0, 1024);
+  o.search_N = sec.get_int("search_N", o.search_N, 0, 32);
   sec.finish();
   return o;
 }

@@ -16,8 +16,13 @@ class ConfigSection;
 namespace nascent::space {
 
 struct Nb201Options {
-  int64_t C = 16;  // channels of the first stage (2C and 4C after the two reduction blocks)
-  int64_t N = 5;   // cells per stage
+  int64_t C = 16;        // channels of the first stage (2C and 4C after the two reduction blocks)
+  int64_t N = 5;         // cells per stage
+  int64_t search_C = 0;  // C of the supernet (one-shot search network); 0 = C
+  int64_t search_N = 0;  // N of the supernet; 0 = N
+
+  int64_t search_channels() const { return search_C > 0 ? search_C : C; }
+  int64_t search_cells() const { return search_N > 0 ? search_N : N; }
 
   static Nb201Options from_config(ConfigSection& section);
 };

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "nascent/core/arch.h"
+#include "nascent/core/error.h"
+#include "nascent/core/rng.h"
 
 namespace nascent::space {
 
@@ -23,15 +25,20 @@ enum class MixMode {
 };
 
 struct SupernetOptions {
-  int64_t partial_channels = 1;  // PC-DARTS: mixed ops see 1/K of the channels (1 = off)
+  int64_t partial_channels = 1;     // PC-DARTS: mixed ops see 1/K of the channels (1 = off)
+  bool edge_normalization = false;  // PC-DARTS: a softmax weight per incoming edge of each node
+                                    // (extra architecture parameters; cell spaces only)
+  bool auxiliary_skip = false;      // DARTS-: every mixed edge adds beta x skip(input), beta from
+                                    // set_auxiliary_skip() (cell spaces only)
 };
 
 class Supernet : public torch::nn::Module {
  public:
   virtual torch::Tensor forward(torch::Tensor x) = 0;
 
-  // Architecture parameters: one tensor per mixed group (e.g. [edges, ops] per cell type).
-  // They are registered as parameters but are never in weights().
+  // Architecture parameters: one tensor per mixed group (e.g. [edges, ops] per cell type, then
+  // the edge weights of edge normalisation). They are registered as parameters but are never
+  // in weights().
   virtual std::vector<torch::Tensor> alphas() = 0;
   // Network parameters: every parameter that is not an alpha.
   virtual std::vector<torch::Tensor> weights() = 0;
@@ -40,6 +47,16 @@ class Supernet : public torch::nn::Module {
   MixMode mode() const { return mode_; }
   void set_tau(double tau) { tau_ = tau; }  // Gumbel-softmax temperature
   double tau() const { return tau_; }
+  // Where kGumbelHard draws its Gumbel noise: our own generator, so that a search is reproducible
+  // and its checkpoint can store the generator's state.
+  Rng& noise_rng() { return noise_rng_; }
+  // DARTS- (Chu et al. 2021): weight of the auxiliary skip on every mixed edge, typically decayed
+  // from 1 to 0 during the search. Needs SupernetOptions::auxiliary_skip.
+  void set_auxiliary_skip(double beta) {
+    NASCENT_CHECK(has_aux_skip_ || beta == 0, "supernet built without auxiliary_skip");
+    aux_beta_ = beta;
+  }
+  double auxiliary_skip() const { return aux_beta_; }
   // The architecture whose options kPath runs (must belong to this supernet's space).
   virtual void set_path(const Arch& arch) = 0;
 
@@ -52,6 +69,9 @@ class Supernet : public torch::nn::Module {
  protected:
   MixMode mode_ = MixMode::kSoftmax;
   double tau_ = 10.0;
+  double aux_beta_ = 0.0;
+  bool has_aux_skip_ = false;  // set by supernets built with auxiliary_skip
+  Rng noise_rng_{0};
 };
 
 }  // namespace nascent::space

@@ -13,7 +13,14 @@
 namespace nascent::store {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 1: experiment, trial, strategy_state. 2: + strategy_event (a version-1 file is upgraded on open).
+constexpr int kSchemaVersion = 2;
+
+constexpr const char* kEventTable = R"sql(
+    CREATE TABLE strategy_event (
+      kind TEXT NOT NULL, step INTEGER NOT NULL, data TEXT NOT NULL, time REAL NOT NULL,
+      PRIMARY KEY (kind, step));
+  )sql";
 
 double now_s() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
@@ -59,12 +66,17 @@ std::unique_ptr<Store> Store::create(const std::string& path, const nlohmann::js
 std::unique_ptr<Store> Store::open(const std::string& path, const space::SearchSpace& space) {
   if (!file_exists(path)) throw InputError(path, "", "no experiment database here to resume");
   std::unique_ptr<Store> s(new Store(path, space));
-  Statement v(*s->db_, "PRAGMA user_version");
-  v.step();
-  if (v.column_int(0) != kSchemaVersion)
+  int64_t version = 0;
+  {
+    Statement v(*s->db_, "PRAGMA user_version");
+    v.step();
+    version = v.column_int(0);
+  }
+  if (version < 1 || version > kSchemaVersion)
     throw InputError(path, "",
                      fmt::format("database schema version {} is not {}; not a nascent experiment of this version",
-                                 v.column_int(0), kSchemaVersion));
+                                 version, kSchemaVersion));
+  if (version < kSchemaVersion) s->migrate(static_cast<int>(version));
   return s;
 }
 
@@ -99,6 +111,14 @@ void Store::create_schema() {
       id INTEGER PRIMARY KEY CHECK (id = 1),
       after_trial INTEGER NOT NULL, event TEXT NOT NULL, state TEXT NOT NULL, updated REAL NOT NULL);
   )sql");
+  db_->exec(kEventTable);
+  db_->exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
+  tx.commit();
+}
+
+void Store::migrate(int from_version) {
+  Transaction tx(*db_);
+  if (from_version < 2) db_->exec(kEventTable);
   db_->exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
   tx.commit();
 }
@@ -219,6 +239,27 @@ std::optional<Trial> Store::find_result(const Arch& arch, const Fidelity& f) con
   s.bind(1, space_.hash(arch)).bind(2, f.key());
   if (!s.step()) return std::nullopt;
   return read_row(s);
+}
+
+void Store::record_event(const std::string& kind, int64_t step, const nlohmann::json& data) {
+  Statement(*db_,
+            "INSERT INTO strategy_event(kind, step, data, time) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(kind, step) DO UPDATE SET data = excluded.data, time = excluded.time")
+      .bind(1, kind)
+      .bind(2, step)
+      .bind(3, data.dump())
+      .bind(4, now_s())
+      .run();
+}
+
+std::vector<StoredEvent> Store::events(const std::string& kind) const {
+  Statement s(*db_, kind.empty() ? "SELECT kind, step, data, time FROM strategy_event ORDER BY kind, step"
+                                 : "SELECT kind, step, data, time FROM strategy_event WHERE kind = ? ORDER BY step");
+  if (!kind.empty()) s.bind(1, kind);
+  std::vector<StoredEvent> out;
+  while (s.step())
+    out.push_back({s.column_text(0), s.column_int(1), nlohmann::json::parse(s.column_text(2)), s.column_double(3)});
+  return out;
 }
 
 }  // namespace nascent::store

@@ -4,6 +4,7 @@
 //   experiment      one row: config, seed, status, versions, elapsed seconds
 //   trial           one row per trial: proposal, status, metrics, reason, timings, worker
 //   strategy_state  one row: the strategy's state after the latest ask or tell
+//   strategy_event  the strategy's own progress (e.g. one row per supernet epoch of DARTS)
 #pragma once
 
 #include <cstdint>
@@ -21,6 +22,14 @@ class SearchSpace;
 }
 
 namespace nascent::store {
+
+// A strategy's progress record, as stored.
+struct StoredEvent {
+  std::string kind;
+  int64_t step = 0;
+  nlohmann::json data;
+  double time = 0;  // unix seconds when recorded
+};
 
 struct ExperimentInfo {
   nlohmann::json config;
@@ -56,11 +65,17 @@ class Store {
   // An earlier completed (ok) trial of the same architecture at the same fidelity.
   std::optional<Trial> find_result(const Arch& arch, const Fidelity& f) const;
 
+  // Records a strategy event; one of the same kind and step recorded before is replaced.
+  void record_event(const std::string& kind, int64_t step, const nlohmann::json& data);
+  // Events of one kind ("" = all), by kind and step.
+  std::vector<StoredEvent> events(const std::string& kind = "") const;
+
   const std::string& path() const { return db_->path(); }
 
  private:
   Store(const std::string& path, const space::SearchSpace& space);
   void create_schema();
+  void migrate(int from_version);
   Trial read_row(Statement& s) const;
   std::unique_ptr<Database> db_;
   const space::SearchSpace& space_;

@@ -10,11 +10,14 @@
 #include "nascent/core/config.h"
 #include "nascent/core/error.h"
 #include "nascent/strategy/bananas.h"
+#include "nascent/strategy/darts_search.h"
 #include "nascent/strategy/evolution.h"
+#include "nascent/strategy/gdas_search.h"
 #include "nascent/strategy/local_search.h"
 #include "nascent/strategy/nsga2.h"
 #include "nascent/strategy/random_search.h"
 #include "nascent/strategy/reinforce.h"
+#include "nascent/strategy/spos_search.h"
 
 namespace nascent::strategy {
 namespace {
@@ -47,6 +50,18 @@ std::map<std::string, StrategyInfo>& table() {
                     [](ConfigSection& o, const StrategyContext& c) {
                       return std::make_unique<Bananas>(c, BananasOptions::from_config(o));
                     }};
+    t["darts"] = {"darts", "DARTS supernet search (first/second order, DARTS- remedy), Liu et al. 2019",
+                  [](ConfigSection& o, const StrategyContext& c) {
+                    return std::make_unique<DartsSearch>(c, DartsSearchOptions::from_config(o));
+                  }};
+    t["gdas"] = {"gdas", "GDAS: Gumbel-softmax single-path supernet search, Dong & Yang 2019",
+                 [](ConfigSection& o, const StrategyContext& c) {
+                   return std::make_unique<GdasSearch>(c, GdasSearchOptions::from_config(o));
+                 }};
+    t["spos"] = {"spos", "single-path one-shot: uniform path training + evolution, Guo et al. 2020",
+                 [](ConfigSection& o, const StrategyContext& c) {
+                   return std::make_unique<SposSearch>(c, SposSearchOptions::from_config(o));
+                 }};
   });
   return t;
 }

@@ -14,6 +14,7 @@
 #include "nascent/core/fidelity.h"
 #include "nascent/core/objective.h"
 #include "nascent/core/trial.h"
+#include "nascent/estimate/trainer.h"
 
 namespace nascent {
 class ConfigSection;
@@ -21,8 +22,28 @@ class ConfigSection;
 namespace nascent::space {
 class SearchSpace;
 }
+namespace nascent::data {
+struct TaskData;
+}
 
 namespace nascent::strategy {
+
+// Progress of a strategy's own work, e.g. one epoch of a supernet search: `kind` names it
+// ("supernet_epoch"), `step` numbers it (recording the same kind and step again replaces it, so
+// work redone after a resume is not logged twice), `data` holds the numbers.
+struct StrategyEvent {
+  std::string kind;
+  int64_t step = 0;
+  nlohmann::json data;
+  std::string line;  // one line for the user
+};
+
+// Where a strategy's events go: the run stores them in the experiment database and prints them.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void record(const StrategyEvent& event) = 0;
+};
 
 struct StrategyContext {
   const space::SearchSpace* space = nullptr;
@@ -30,6 +51,16 @@ struct StrategyContext {
   Fidelity fidelity;       // fidelity of proposals unless the strategy decides otherwise
   uint64_t seed = 0;       // experiment seed; strategies derive their own generators from it
   int64_t max_trials = 0;  // the trial budget, for strategies that plan ahead (0 = unknown)
+
+  // For one-shot strategies, which train a supernet themselves (darts, gdas, spos); sampling
+  // strategies ignore these. Left unset where nothing is searched (checking a config): then a
+  // one-shot strategy may be built but not asked.
+  const data::TaskData* data = nullptr;  // the task's splits; the supernet trains on `train` only
+  estimate::TrainOptions train{};        // the experiment's training options (batch sizes, clipping)
+  std::string checkpoint_dir{};          // supernet checkpoints go here ("" = none)
+  int threads = 0;                       // torch threads while the supernet trains (0 = as set)
+  EventSink* events = nullptr;           // per-epoch progress (null = not recorded)
+  std::function<void()> poll{};          // called between training steps; may throw to stop
 };
 
 class Strategy {
