@@ -28,28 +28,46 @@ TrainingEvaluator::TrainingEvaluator(const space::SearchSpace& space, const data
                                      Objective objective)
     : space_(space), data_(data), options_(std::move(options)), objective_(std::move(objective)) {}
 
-Evaluation TrainingEvaluator::evaluate(const Proposal& p, uint64_t seed, const ProgressFn& progress) {
+Evaluation evaluate_guarded(const std::function<void(Evaluation&)>& body) {
   Evaluation e;
   const auto fail = [&](std::string reason) {
     e.status = TrialStatus::kFailed;
     e.reason = std::move(reason);
-    return e;
   };
   try {
+    body(e);
+  } catch (const TrialFailure& ex) {
+    fail(ex.what());
+  } catch (const c10::Error& ex) {
+    fail(short_reason(ex.what()));
+  } catch (const std::bad_alloc&) {
+    fail("out of memory");
+  } catch (const InternalError& ex) {
+    fail(short_reason(ex.what()));
+  }
+  return e;
+}
+
+bool reject_on_constraints(const Objective& objective, Evaluation& e) {
+  auto v = objective.violation(e.metrics);
+  if (!v) return false;
+  e.status = TrialStatus::kRejected;
+  e.reason = "breaks constraint " + *v;
+  return true;
+}
+
+Evaluation TrainingEvaluator::evaluate(const Proposal& p, uint64_t seed, const ProgressFn& progress) {
+  return evaluate_guarded([&](Evaluation& e) {
     torch::manual_seed(seed);
     std::shared_ptr<space::Network> net = space_.build(p.arch, data_.task, p.fidelity.width_mult);
     const Profile prof = profile_network(*net, data_.task, p.fidelity.resolution);
     prof.add_to(e.metrics, options_.batch_size);
-    if (auto v = objective_.violation(e.metrics)) {
-      e.status = TrialStatus::kRejected;
-      e.reason = "breaks constraint " + *v;
-      return e;
-    }
+    if (reject_on_constraints(objective_, e)) return;
     if (prof.params > options_.max_params)
-      return fail(fmt::format("{} parameters exceed train.max_params = {}", prof.params, options_.max_params));
+      throw TrialFailure(fmt::format("{} parameters exceed train.max_params = {}", prof.params, options_.max_params));
     if (prof.memory_mb(options_.batch_size) > options_.max_memory_mb)
-      return fail(fmt::format("estimated training memory {:.0f} MB exceeds train.max_memory_mb = {:.0f}",
-                              prof.memory_mb(options_.batch_size), options_.max_memory_mb));
+      throw TrialFailure(fmt::format("estimated training memory {:.0f} MB exceeds train.max_memory_mb = {:.0f}",
+                                     prof.memory_mb(options_.batch_size), options_.max_memory_mb));
     // Early stopping: validation accuracy after every epoch, against the median curve of earlier
     // trials that the runner sent with the proposal.
     std::vector<double> curve;
@@ -73,7 +91,7 @@ Evaluation TrainingEvaluator::evaluate(const Proposal& p, uint64_t seed, const P
       e.metrics["val_accuracy"] = curve.back();
       e.metrics["train_loss"] = tr.train_loss;
       e.metrics["train_seconds"] = tr.train_seconds;
-      return e;
+      return;
     }
     const auto t0 = std::chrono::steady_clock::now();
     const EvalResult ev = evaluate_network(*net, data_, data_.val, p.fidelity.resolution, options_.eval_batch_size);
@@ -86,16 +104,7 @@ Evaluation TrainingEvaluator::evaluate(const Proposal& p, uint64_t seed, const P
     e.metrics["train_loss"] = tr.train_loss;
     e.metrics["train_seconds"] = tr.train_seconds;
     e.metrics["eval_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return e;
-  } catch (const TrialFailure& ex) {
-    return fail(ex.what());
-  } catch (const c10::Error& ex) {
-    return fail(short_reason(ex.what()));
-  } catch (const std::bad_alloc&) {
-    return fail("out of memory");
-  } catch (const InternalError& ex) {
-    return fail(short_reason(ex.what()));
-  }
+  });
 }
 
 }  // namespace nascent::estimate

@@ -3,6 +3,7 @@
 // constraint known before training, comes back as an Evaluation with that status and reason.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -51,5 +52,13 @@ class TrainingEvaluator : public Evaluator {
 
 // The first line of an exception message, trimmed of torch's C++ stack trace.
 std::string short_reason(const std::string& what);
+
+// Runs body on a fresh Evaluation; a candidate that fails inside it (TrialFailure, a torch
+// error, out of memory, a broken invariant) comes back failed with the reason, keeping the
+// metrics measured before the failure.
+Evaluation evaluate_guarded(const std::function<void(Evaluation&)>& body);
+
+// Marks e rejected when its metrics (so far: the profile) break a constraint of the objective.
+bool reject_on_constraints(const Objective& objective, Evaluation& e);
 
 }  // namespace nascent::estimate

@@ -89,27 +89,31 @@ double synflow(space::Network& net, const Task& task, int resolution) {
   return score;
 }
 
-// grad_norm (Abdelfattah et al. 2021, sec. 3): the sum over layers of the Euclidean norm of the
-// loss gradient of the layer's weights, on one mini-batch.
-double grad_norm(space::Network& net, const torch::Tensor& x, const torch::Tensor& y) {
+// Layer weights after one backward pass of the batch loss, in training mode (BatchNorm uses the
+// batch statistics, as in the reference code).
+std::vector<torch::Tensor> weights_after_backward(space::Network& net, const torch::Tensor& x, const torch::Tensor& y) {
   net.train();
   zero_grads(net);
   batch_loss(net, x, y).backward();
+  std::vector<torch::Tensor> w;
+  for (const auto& p : layer_weights(net))
+    if (p.grad().defined()) w.push_back(p);
+  return w;
+}
+
+// grad_norm (Abdelfattah et al. 2021, sec. 3): the sum over layers of the Euclidean norm of the
+// loss gradient of the layer's weights, on one mini-batch.
+double grad_norm(space::Network& net, const torch::Tensor& x, const torch::Tensor& y) {
   double score = 0;
-  for (const auto& w : layer_weights(net))
-    if (w.grad().defined()) score += w.grad().norm().item<double>();
+  for (const auto& w : weights_after_backward(net, x, y)) score += w.grad().norm().item<double>();
   return score;
 }
 
 // SNIP (Lee et al. 2019, eq. 6 without normalisation, as the zero-cost paper sums it): the
 // connection sensitivity |dL/dc| of a mask c = 1 on every weight, which is |theta * dL/dtheta|.
 double snip(space::Network& net, const torch::Tensor& x, const torch::Tensor& y) {
-  net.train();
-  zero_grads(net);
-  batch_loss(net, x, y).backward();
   double score = 0;
-  for (const auto& w : layer_weights(net))
-    if (w.grad().defined()) score += (w * w.grad()).abs().sum().item<double>();
+  for (const auto& w : weights_after_backward(net, x, y)) score += (w * w.grad()).abs().sum().item<double>();
   return score;
 }
 

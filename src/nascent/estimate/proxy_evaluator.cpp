@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <new>
 
 #include "nascent/core/error.h"
 #include "nascent/core/rng.h"
@@ -32,37 +31,17 @@ const ProxyBatch& ProxyEvaluator::batch(int resolution) {
 }
 
 Evaluation ProxyEvaluator::evaluate(const Proposal& p, uint64_t seed, const ProgressFn& /*progress*/) {
-  Evaluation e;
-  const auto fail = [&](std::string reason) {
-    e.status = TrialStatus::kFailed;
-    e.reason = std::move(reason);
-    return e;
-  };
-  try {
+  return evaluate_guarded([&](Evaluation& e) {
     torch::manual_seed(seed);
     std::shared_ptr<space::Network> net = space_.build(p.arch, data_.task, p.fidelity.width_mult);
-    const Profile prof = profile_network(*net, data_.task, p.fidelity.resolution);
-    prof.add_to(e.metrics, options_.batch_size);
-    if (auto v = objective_.violation(e.metrics)) {
-      e.status = TrialStatus::kRejected;
-      e.reason = "breaks constraint " + *v;
-      return e;
-    }
+    profile_network(*net, data_.task, p.fidelity.resolution).add_to(e.metrics, options_.batch_size);
+    if (reject_on_constraints(objective_, e)) return;
     const auto t0 = std::chrono::steady_clock::now();
     const double value = compute_proxy(options_.proxy, *net, batch(p.fidelity.resolution));
     e.metrics["proxy_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (!std::isfinite(value)) return fail(options_.proxy + " is not finite for this network");
+    if (!std::isfinite(value)) throw TrialFailure(options_.proxy + " is not finite for this network");
     e.metrics[options_.proxy] = value;
-    return e;
-  } catch (const TrialFailure& ex) {
-    return fail(ex.what());
-  } catch (const c10::Error& ex) {
-    return fail(short_reason(ex.what()));
-  } catch (const std::bad_alloc&) {
-    return fail("out of memory");
-  } catch (const InternalError& ex) {
-    return fail(short_reason(ex.what()));
-  }
+  });
 }
 
 }  // namespace nascent::estimate

@@ -130,10 +130,7 @@ Evaluation TableEvaluator::evaluate(const Proposal& p, uint64_t /*seed*/, const 
     e.reason = fmt::format("recorded as {} in the table{}", row.status, row.reason.empty() ? "" : ": " + row.reason);
     return e;
   }
-  if (auto v = objective_.violation(e.metrics)) {
-    e.status = TrialStatus::kRejected;
-    e.reason = "breaks constraint " + *v;
-  }
+  reject_on_constraints(objective_, e);
   return e;
 }
 

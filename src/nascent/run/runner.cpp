@@ -157,7 +157,8 @@ RunOutcome Runner::run() {
       if (session_counted > 0) {
         const double per = (elapsed() - elapsed_before) / static_cast<double>(session_counted);
         left = per * static_cast<double>(std::max<int64_t>(0, options_.max_trials - counted));
-        if (options_.time_budget_s > 0) left = std::min(*left, std::max(0.0, options_.time_budget_s - spent()));
+        if (options_.time_budget_s > 0 && !options_.simulated_time)
+          left = std::min(*left, std::max(0.0, options_.time_budget_s - elapsed()));
       }
       progress_.trial_done(t, space_.describe(t.proposal.arch), metric, counted, options_.max_trials, best_value(),
                            elapsed(), left);
