@@ -201,14 +201,16 @@ int run_search(const SearchFlags& f) {
   }
   runner.write_outputs(outcome.status, final);
 
-  int ok = 0, failed = 0, rejected = 0;
+  int ok = 0, failed = 0, rejected = 0, pruned = 0;
   for (const auto& t : trials) {
     ok += t.status == TrialStatus::kOk;
     failed += t.status == TrialStatus::kFailed;
     rejected += t.status == TrialStatus::kRejected;
+    pruned += t.status == TrialStatus::kPruned;
   }
-  fmt::print("search {}: {} trials ({} ok, {} failed, {} rejected) in {}\n", outcome.status, trials.size(), ok, failed,
-             rejected, run::format_duration(outcome.elapsed_s));
+  fmt::print("search {}: {} trials ({} ok, {} failed, {} rejected{}) in {}\n", outcome.status, trials.size(), ok,
+             failed, rejected, pruned ? fmt::format(", {} pruned", pruned) : "",
+             run::format_duration(outcome.elapsed_s));
   if (best) {
     const Trial& b = trials[*best];
     const std::string m = cfg.objective.metrics().front().name;

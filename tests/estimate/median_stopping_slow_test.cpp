@@ -40,17 +40,17 @@ double median(std::vector<double> v) {
 
 TEST(MedianStoppingEndToEnd, PrunesExactlyTheTrialsBelowTheMedianOfEarlierCurves) {
   test::TempDir dir;
-  auto r = test::run_nascent({"search", "--config", "examples/smoke.yaml", "--strategy", "random", "--max-trials", "10",
+  auto r = test::run_nascent({"search", "--config", "examples/smoke.yaml", "--strategy", "random", "--max-trials", "8",
                               "--seed", "2", "--out", dir.file("a"), "--set", "fidelity.epochs=3", "--set",
-                              "fidelity.data_fraction=0.2", "--set", "early_stopping.rule=median", "--set",
+                              "fidelity.data_fraction=0.1", "--set", "early_stopping.rule=median", "--set",
                               "early_stopping.min_trials=2"});
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const auto rows = read_rows(dir.file("a/experiment.db"));
-  ASSERT_EQ(rows.size(), 10u);
+  ASSERT_EQ(rows.size(), 8u);
   int pruned = 0;
   for (size_t i = 0; i < rows.size(); ++i) {
     const Row& t = rows[i];
-    EXPECT_EQ(t.fidelity, "e=3,d=0.2");
+    EXPECT_EQ(t.fidelity, "e=3,d=0.1");
     ASSERT_TRUE(t.status == "ok" || t.status == "pruned") << t.status << ": " << t.reason;
     // The reference: completed trials before this one (one at a time, in id order).
     std::vector<std::vector<double>> earlier;
