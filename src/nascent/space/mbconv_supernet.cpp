@@ -222,8 +222,8 @@ std::shared_ptr<Supernet> MbconvSpace::build_supernet(const Task& task, const Su
     throw InputError("", "strategy", "the mbconv supernet does not support partial channels (PC-DARTS); use 1");
   if (options.edge_normalization || options.auxiliary_skip)
     throw InputError("", "strategy",
-                     "the mbconv supernet has no cell edges: edge normalisation and the auxiliary skip (DARTS-) need "
-                     "a cell space (nb201, darts)");
+                     "the mbconv supernet has no cell edges: edge normalisation and the auxiliary skip (darts' "
+                     "default remedy) need a cell space (nb201, darts); on mbconv set strategy.darts.remedy: none");
   return std::make_shared<MbconvSupernet>(*this, task);
 }
 
