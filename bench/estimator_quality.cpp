@@ -82,6 +82,8 @@ std::vector<std::string> join_runs(const std::string& dir, const std::string& re
         order.push_back(h);
       }
       if (!proxy.empty()) {
+        // Every proxy run profiles its networks: params and flops are known without training.
+        for (const char* m : {"params", "flops"}) it->second.proxies[m] = number(f[col.at(m)]);
         it->second.proxies[proxy] = number(f[col.at(proxy)]);
         it->second.proxies[proxy + "_seconds"] = number(f[col.at("proxy_seconds")]);
         continue;
@@ -119,7 +121,7 @@ void write_tables(const std::map<std::string, ArchRow>& rows, const std::vector<
   };
   for (const auto& h : order) {
     const ArchRow& r = rows.at(h);
-    double params = NAN, flops = NAN;
+    double params = get(r.proxies, "params"), flops = get(r.proxies, "flops");
     for (const auto& [f, m] : r.by_fidelity) {
       params = get(m, "params");
       flops = get(m, "flops");
@@ -146,7 +148,8 @@ void write_tables(const std::map<std::string, ArchRow>& rows, const std::vector<
 }
 
 struct Estimate {
-  std::string name, kind;  // kind: fidelity | proxy
+  std::string name, kind;      // kind: fidelity | proxy
+  std::vector<double> values;  // per table row; NaN = not measured
   int n = 0;
   double spearman = 0, kendall = 0, seconds = NAN;
 };
@@ -201,7 +204,7 @@ int main_impl(int argc, char** argv) {
     std::vector<double> a, b;
     for (size_t i = 0; i < v.size(); ++i)
       if (std::isfinite(v[i]) && std::isfinite(truth[i])) a.push_back(v[i]), b.push_back(truth[i]);
-    Estimate e{name, kind, static_cast<int>(a.size()), 0, 0, seconds};
+    Estimate e{name, kind, v, static_cast<int>(a.size()), 0, 0, seconds};
     if (a.size() >= 2) {
       e.spearman = estimate::spearman(a, b);
       e.kendall = estimate::kendall_tau_b(a, b);
@@ -221,11 +224,16 @@ int main_impl(int argc, char** argv) {
       "# Estimator quality on nb201 (C=8, N=1), Fashion-MNIST\n\n"
       "Reference: validation accuracy after training at fidelity {} ({} architectures with a reference result, "
       "mean {:.1f} s each). Rank correlation of each estimate with it over the architectures that have both.\n"
-      "Made by `build/bench/estimator_quality` from `{}`.\n\n"
+      "Made by `build/bench/estimator_quality` from `{}`. Seconds are wall-clock as recorded "
+      "(train_seconds, proxy_seconds), so they depend on the load of the machine the runs had.{}\n\n"
       "| estimate | kind | n | Spearman | Kendall | seconds per arch | cost vs reference | published Spearman (NB201 "
       "CIFAR-10) |\n"
       "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
-      reference, n_ref, mean_finite(ref_cost), table);
+      reference, n_ref, mean_finite(ref_cost), table,
+      n_ref < 30 ? fmt::format(" **Only {} architectures have a reference result: the correlations below are not yet "
+                               "evidence of anything.**",
+                               n_ref)
+                 : "");
   nlohmann::json j = {{"reference", reference},
                       {"architectures", n_ref},
                       {"reference_seconds", mean_finite(ref_cost)},
@@ -248,6 +256,29 @@ int main_impl(int argc, char** argv) {
                               {"kendall", e.kendall},
                               {"seconds", std::isfinite(e.seconds) ? nlohmann::json(e.seconds) : nlohmann::json()}});
   }
+  // How the estimates agree with each other, over every architecture that has both (the proxies
+  // are known for all of them, so this holds even while the reference is partly measured).
+  report += "\nSpearman between the estimates (n = architectures that have both):\n\n| |";
+  for (const auto& e : estimates) report += " " + e.name + " |";
+  report += "\n| --- |";
+  for (size_t i = 0; i < estimates.size(); ++i) report += " ---: |";
+  report += "\n";
+  nlohmann::json agreement = nlohmann::json::object();
+  for (const auto& a : estimates) {
+    report += "| " + a.name + " |";
+    for (const auto& b : estimates) {
+      std::vector<double> x, y;
+      for (size_t i = 0; i < a.values.size(); ++i)
+        if (std::isfinite(a.values[i]) && std::isfinite(b.values[i]))
+          x.push_back(a.values[i]), y.push_back(b.values[i]);
+      const double rho = x.size() >= 2 ? estimate::spearman(x, y) : NAN;
+      report += std::isfinite(rho) ? fmt::format(" {:.2f} (n={}) |", rho, x.size()) : " - |";
+      agreement[a.name][b.name] = {{"spearman", std::isfinite(rho) ? nlohmann::json(rho) : nlohmann::json()},
+                                   {"n", x.size()}};
+    }
+    report += "\n";
+  }
+  j["agreement"] = agreement;
   run::write_file_atomic(md, report);
   run::write_file_atomic(json_out, j.dump(2) + "\n");
   fmt::print("wrote {} and {}\n", md, json_out);
