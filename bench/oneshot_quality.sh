@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 bin=${1:-build/nascent}
 seed=${2:-0}
 out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+echo "runs in $out"  # kept: a stopped run's finished searches can still be read
 # nb201 with reduced C and N; every architecture (random or derived) trains 1 epoch on half of
 # the smoke task's 5400 training images; one-shot supernets train 8 epochs on that half.
 common=(--config examples/smoke.yaml --seed "$seed" --set space.name=nb201 --set space.nb201.C=8
@@ -43,7 +43,7 @@ lines = [f"# One-shot quality on nb201 (C=8, N=1), Fashion-MNIST 5400/600, seed 
          "Every architecture trained standalone by the runner at the same fidelity (1 epoch, 2700 of the 5400",
          f"training images); reference: the median of {len(rand)} random architectures = **{med:.4f}**",
          f"(min {rand[0]:.4f}, max {rand[-1]:.4f}). Supernets: 8 epochs on the same 2700 images, batch 64.", "",
-         "| search | derived cell | val_accuracy | >= median | skip+pool edges (of 6) | search seconds |",
+         "| search | derived cell | val_accuracy | >= median | skip+pool edges (of 6) | run seconds (with the trial) |",
          "|---|---|---|---|---|---|"]
 for name in ["darts1", "darts1_noremedy", "darts2", "gdas", "spos"]:
     rs = rows(name)
