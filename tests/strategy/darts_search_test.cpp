@@ -92,6 +92,23 @@ TEST(DartsSearch, SecondOrderSearchRunsAndDiffersFromFirstOrder) {
   EXPECT_EQ(second.proposals().at(0).meta.at("order"), 2);
 }
 
+TEST(DartsSearch, PerturbationSelectionIsReproducibleAndLeavesTheAlphas) {
+  auto space = tiny_nb201();
+  auto o = tiny_options();
+  o.selection = "perturbation";
+  DartsSearch a(context(space, 5), o), b(context(space, 5), o), argmax(context(space, 5), tiny_options());
+  a.search();
+  b.search();
+  argmax.search();
+  const Proposal& p = a.proposals().at(0);
+  EXPECT_EQ(p.arch.choices, b.proposals().at(0).arch.choices);
+  EXPECT_EQ(p.arch.choices, space.canonical(p.arch).choices);
+  EXPECT_EQ(p.meta.at("selection"), "perturbation");
+  // Selection masks alphas only temporarily: the trained alphas are those of the argmax run.
+  EXPECT_EQ(alphas_of(a), alphas_of(argmax));
+  EXPECT_EQ(p.meta.at("argmax"), space.to_json(argmax.proposals().at(0).arch));
+}
+
 TEST(DartsSearch, RemedyOffHasNoAuxiliarySkip) {
   auto space = tiny_nb201();
   Events sink;

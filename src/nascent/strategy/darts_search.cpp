@@ -1,7 +1,11 @@
 #include "nascent/strategy/darts_search.h"
 
+#include <algorithm>
+
 #include "nascent/core/config.h"
 #include "nascent/core/error.h"
+#include "nascent/core/rng.h"
+#include "nascent/space/space.h"
 #include "nascent/strategy/darts_unrolled.h"
 
 namespace nascent::strategy {
@@ -16,6 +20,9 @@ DartsSearchOptions DartsSearchOptions::from_config(ConfigSection& s) {
   o.partial_channels = s.get_int("partial_channels", o.partial_channels, 1, 64);
   o.edge_normalization = s.get_bool("edge_normalization", o.edge_normalization);
   o.unrolled_r = s.get_double("unrolled_r", o.unrolled_r, 1e-6, 1);
+  o.warmup_epochs = s.get_int("warmup_epochs", o.warmup_epochs, 0, 100000);
+  o.selection = s.get_choice("selection", o.selection, {"argmax", "perturbation"});
+  o.selection_batches = s.get_int("selection_batches", o.selection_batches, 1, 100000);
   s.finish();
   return o;
 }
@@ -29,6 +36,9 @@ nlohmann::json DartsSearchOptions::to_json() const {
   j["partial_channels"] = partial_channels;
   j["edge_normalization"] = edge_normalization;
   j["unrolled_r"] = unrolled_r;
+  j["warmup_epochs"] = warmup_epochs;
+  j["selection"] = selection;
+  j["selection_batches"] = selection_batches;
   return j;
 }
 
@@ -84,8 +94,8 @@ nlohmann::json DartsSearch::train_epoch(int64_t epoch) {
   for (int64_t step = 0; step < steps; ++step) {
     poll();
     Batch train = weight_batches_.next();
-    Batch val = arch_batches_.next();
-    arch_step(train, val, lr, arch);  // Alg. 1: the architecture step first, then the weights
+    // Alg. 1: the architecture step first, then the weights; none during the warm-up.
+    if (epoch >= o_.warmup_epochs) arch_step(train, arch_batches_.next(), lr, arch);
     weight_step(train, weights);
   }
   return {{"train_loss", weights.mean_loss()},
@@ -96,8 +106,68 @@ nlohmann::json DartsSearch::train_epoch(int64_t epoch) {
           {"steps", steps}};
 }
 
+Arch DartsSearch::perturbation_select() {
+  // DARTS-PT (Wang et al. 2021, Alg. 1), without the fine-tuning between edges: edge by edge in a
+  // random order, remove each operation in turn (its alpha to -inf) and keep the one whose removal
+  // costs the supernet the most accuracy on held-out batches; the edge is then fixed to it.
+  torch::Tensor alpha = net_->alphas().at(0);
+  const space::SearchSpace& space = *ctx_.space;
+  if (alpha.dim() != 2 || alpha.size(0) != static_cast<int64_t>(space.num_decisions()))
+    throw InputError("", "strategy.darts.selection",
+                     "perturbation selection needs one alpha row per decision (space nb201); use argmax");
+  torch::NoGradGuard no_grad;
+  net_->set_auxiliary_skip(0);
+  net_->eval();
+  BatchStream stream(*ctx_.data, rows_.arch, train_.batch_size, Rng::derive(ctx_.seed, "darts-pt/batches").next());
+  std::vector<Batch> batches;
+  for (int64_t i = 0; i < std::min(o_.selection_batches, stream.batches_per_pass()); ++i)
+    batches.push_back(stream.next());
+  auto accuracy = [&] {
+    double correct = 0, count = 0;
+    for (const auto& b : batches) {
+      correct += net_->forward(b.x).argmax(1).eq(b.y).sum().item<double>();
+      count += static_cast<double>(b.y.size(0));
+    }
+    return correct / count;
+  };
+  const torch::Tensor saved = alpha.clone();
+  std::vector<int64_t> order(static_cast<size_t>(alpha.size(0)));
+  for (size_t e = 0; e < order.size(); ++e) order[e] = static_cast<int64_t>(e);
+  Rng rng = Rng::derive(ctx_.seed, "darts-pt/order");
+  rng.shuffle(order);
+  std::vector<int> choices(order.size(), 0);
+  constexpr double kMasked = -1e9;
+  for (int64_t e : order) {
+    poll();
+    const torch::Tensor row = alpha[e].clone();
+    double worst = 2;
+    int64_t pick = 0;
+    for (int64_t o = 0; o < alpha.size(1); ++o) {
+      alpha[e][o] = kMasked;
+      const double acc = accuracy();
+      alpha[e].copy_(row);
+      if (acc < worst) {
+        worst = acc;
+        pick = o;
+      }
+    }
+    choices[static_cast<size_t>(e)] = static_cast<int>(pick);
+    alpha[e].fill_(kMasked);
+    alpha[e][pick] = 0;
+  }
+  alpha.copy_(saved);
+  net_->train();
+  return space.canonical(Arch{space.name(), choices});
+}
+
 std::vector<std::pair<Arch, nlohmann::json>> DartsSearch::select() {
-  return {{net_->derive(), {{"order", o_.order}, {"remedy", o_.remedy}, {"supernet_epochs", train_.epochs}}}};
+  const Arch arch = o_.selection == "perturbation" ? perturbation_select() : net_->derive();
+  return {{arch,
+           {{"order", o_.order},
+            {"remedy", o_.remedy},
+            {"selection", o_.selection},
+            {"argmax", ctx_.space->to_json(net_->derive())},
+            {"supernet_epochs", train_.epochs}}}};
 }
 
 }  // namespace nascent::strategy

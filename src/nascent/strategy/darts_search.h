@@ -20,6 +20,9 @@ struct DartsSearchOptions {
   int64_t partial_channels = 1;           // PC-DARTS: 1/K of the channels through the mixed ops (1 = off)
   bool edge_normalization = false;        // PC-DARTS: softmax-weighted incoming edges per node
   double unrolled_r = 0.01;               // eq. 8's finite-difference step: eps = r / ||grad_w' L_val||
+  int64_t warmup_epochs = 0;              // first epochs train the weights only, alphas frozen (PC-DARTS' warm-up)
+  std::string selection = "argmax";       // argmax (DARTS' rule) | perturbation (DARTS-PT; nb201 only)
+  int64_t selection_batches = 4;          // perturbation: held-out batches that score each masked supernet
 
   static DartsSearchOptions from_config(ConfigSection& section);
   nlohmann::json to_json() const;
@@ -38,6 +41,7 @@ class DartsSearch : public OneShotStrategy {
 
  private:
   void arch_step(const Batch& train, const Batch& val, double lr, EpochMeter& meter);
+  Arch perturbation_select();
   DartsSearchOptions o_;
 };
 
