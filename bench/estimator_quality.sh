@@ -8,20 +8,23 @@
 # bench/results/nb201_fmnist_table.csv (+ _trials.csv) and prints the rank correlations.
 #
 #   nice -n 10 bench/estimator_quality.sh            # ARCHS=200 CHUNK=10 RUNS=runs/estimator_quality
+#   WORKERS=2 bench/estimator_quality.sh             # trained runs in 2 worker processes (1 thread each)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 archs=${ARCHS:-200}
 chunk=${CHUNK:-10}
 dir=${RUNS:-runs/estimator_quality}
 bin=${NASCENT:-build/nascent}
+workers=${WORKERS:-1}
 config=examples/estimator_quality.yaml
 
 search() {  # search OUT MAX_TRIALS [flags...]
   local out=$1 max=$2
   shift 2
-  local resume=()
-  [ -f "$dir/$out/experiment.db" ] && resume=(--resume)
-  "$bin" search --config "$config" --out "$dir/$out" --max-trials "$max" --quiet "${resume[@]}" "$@" >/dev/null
+  local flags=()
+  [ -f "$dir/$out/experiment.db" ] && flags=(--resume)
+  [ "$workers" -gt 1 ] && flags+=(--workers "$workers")
+  "$bin" search --config "$config" --out "$dir/$out" --max-trials "$max" --quiet "${flags[@]}" "$@" >/dev/null
 }
 
 for p in synflow jacob_cov snip grad_norm fisher params flops; do
