@@ -16,7 +16,7 @@ namespace {
 TEST(Mpi, RanksEvaluateTheSameProposalsAsOneProcess) {
   test::TempDir dir;
   const std::vector<std::string> args = {"search", "--config", "examples/smoke.yaml", "--max-trials", "6",
-                                         "--seed",  "4",        "--strategy",          "random"};
+                                         "--seed", "4",        "--strategy",          "random"};
   std::vector<std::string> one = args;
   one.insert(one.end(), {"--out", dir.file("one")});
   ASSERT_EQ(test::run_nascent(one).exit_code, 0);
