@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "child_output.h"
 #include "nascent/core/allocator.h"
 #include "nascent/core/rng.h"
 #include "nascent/space/chain.h"
@@ -53,24 +54,7 @@ double child(bool tune, int steps) {
 }
 
 double run_child(const char* self, bool tune, int steps) {
-  int fd[2];
-  if (pipe(fd) != 0) return 0;
-  const pid_t pid = fork();
-  if (pid == 0) {
-    close(fd[0]);
-    dup2(fd[1], STDOUT_FILENO);
-    const std::string s = std::to_string(steps);
-    execl(self, self, "--child", tune ? "1" : "0", s.c_str(), nullptr);
-    _exit(127);
-  }
-  close(fd[1]);
-  std::string out;
-  char buf[256];
-  ssize_t n;
-  while ((n = read(fd[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  close(fd[0]);
-  waitpid(pid, nullptr, 0);
-  return std::atof(out.c_str());
+  return std::atof(nascent::bench::child_output(self, {tune ? "1" : "0", std::to_string(steps)}).c_str());
 }
 
 double median(std::vector<double> v) {

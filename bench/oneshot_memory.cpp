@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "child_output.h"
 #include "nascent/core/allocator.h"
 #include "nascent/core/rng.h"
 #include "nascent/data/dataset.h"
@@ -145,23 +146,8 @@ nlohmann::json child(const std::string& what, const Setup& s) {
 }
 
 nlohmann::json run_child(const char* self, const std::string& what, const Setup& s) {
-  int fd[2];
-  if (pipe(fd) != 0) return nullptr;
-  const pid_t pid = fork();
-  if (pid == 0) {
-    close(fd[0]);
-    dup2(fd[1], STDOUT_FILENO);
-    const std::string a = fmt::format("{},{},{},{},{}", s.C, s.N, s.batch, s.steps, s.threads);
-    execl(self, self, "--child", what.c_str(), a.c_str(), nullptr);
-    _exit(127);
-  }
-  close(fd[1]);
-  std::string out;
-  char buf[512];
-  ssize_t n;
-  while ((n = read(fd[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  close(fd[0]);
-  waitpid(pid, nullptr, 0);
+  const std::string out =
+      nascent::bench::child_output(self, {what, fmt::format("{},{},{},{},{}", s.C, s.N, s.batch, s.steps, s.threads)});
   const size_t line = out.rfind("\n{");
   return nlohmann::json::parse(line == std::string::npos ? out : out.substr(line + 1));
 }
