@@ -22,6 +22,7 @@ struct SearchFlags {
   std::string strategy;
   std::string estimator;  // overrides estimator.name: train | proxy:NAME | table
   std::string scheduler;
+  std::string prefilter;
   std::optional<int64_t> max_trials;
   std::optional<double> time_budget;
   std::optional<int64_t> workers;

@@ -67,6 +67,9 @@ int run(int argc, char** argv) {
                      "Performance estimator: train, proxy:NAME (synflow, jacob_cov, ...) or table (estimator.name)");
   search->add_option("--scheduler", sf.scheduler,
                      "Multi-fidelity scheduler: none | sha | hyperband (overrides scheduler.name)");
+  search->add_option("--prefilter", sf.prefilter,
+                     "Zero-cost pre-filter: score pools of candidates by this proxy (synflow, ...) and train only "
+                     "the best (prefilter.proxy; none = off)");
   search->add_option("--max-trials", sf.max_trials, "Trial budget (overrides budget.max_trials)")
       ->check(CLI::PositiveNumber);
   search->add_option("--time-budget", sf.time_budget, "Search time budget in minutes (overrides budget.time_minutes)")

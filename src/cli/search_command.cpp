@@ -53,6 +53,7 @@ nlohmann::json resolve_config(const SearchFlags& f, const std::string& db_path) 
   if (!f.strategy.empty()) config["strategy"]["name"] = f.strategy;
   if (!f.estimator.empty()) config["estimator"]["name"] = f.estimator;
   if (!f.scheduler.empty()) config["scheduler"]["name"] = f.scheduler;
+  if (!f.prefilter.empty()) config["prefilter"]["proxy"] = f.prefilter;
   if (f.max_trials) config["budget"]["max_trials"] = *f.max_trials;
   if (f.time_budget) config["budget"]["time_minutes"] = *f.time_budget;
   if (f.workers) config["run"]["workers"] = *f.workers;
@@ -125,7 +126,8 @@ int run_search(const SearchFlags& f) {
 
   progress.message(fmt::format("nascent search: space {} ({:.3g} architectures), strategy {}{}, {}", space->name(),
                                space->size(), strategy->name(),
-                               cfg.scheduler.name == "none" ? "" : ", scheduler " + cfg.scheduler.describe(),
+                               (cfg.prefilter.on() ? ", prefilter " + cfg.prefilter.describe() : "") +
+                                   (cfg.scheduler.name == "none" ? "" : ", scheduler " + cfg.scheduler.describe()),
                                cfg.objective.describe()));
   std::string compute = fmt::format("{} torch threads", torch::get_num_threads());
   if (run::mpi::size() > 1)

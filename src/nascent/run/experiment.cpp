@@ -4,11 +4,13 @@
 #include <fmt/ranges.h>
 #include <torch/torch.h>
 
+#include <set>
 #include <thread>
 
 #include "nascent/core/config.h"
 #include "nascent/core/error.h"
 #include "nascent/space/registry.h"
+#include "nascent/strategy/oneshot.h"
 
 namespace nascent::run {
 
@@ -157,9 +159,24 @@ ExperimentConfig ExperimentConfig::parse(const nlohmann::json& raw, const std::s
     for (const auto& info : strategy::registered_strategies()) names.push_back(info.name);
     auto space = c.make_space();
     const strategy::StrategyContext ctx = c.strategy_context(*space);
+    std::set<std::string> one_shot;  // of the strategies whose sections the config has
     c.strategy_name = read_component_section(
-        s, "evolution", names, [&](const std::string& n, ConfigSection& o) { strategy::make_strategy(n, o, ctx); },
+        s, "evolution", names,
+        [&](const std::string& n, ConfigSection& o) {
+          if (dynamic_cast<strategy::OneShotStrategy*>(strategy::make_strategy(n, o, ctx).get())) one_shot.insert(n);
+        },
         c.strategy_options);
+    ConfigSection p = root.child("prefilter");
+    c.prefilter = schedule::PrefilterOptions::from_config(p);
+    if (c.prefilter.on() && one_shot.count(c.strategy_name))
+      throw InputError(file, "prefilter.proxy",
+                       fmt::format("strategy {} derives its own architectures: a pre-filter needs a sampling "
+                                   "strategy (random, evolution, reinforce, ...)",
+                                   c.strategy_name));
+    if (c.prefilter.on() && !c.estimator.proxy().empty())
+      throw InputError(file, "prefilter.proxy",
+                       "the estimator is already the zero-cost proxy " + c.estimator.proxy() +
+                           ": pre-filter with estimator train or table");
   }
   root.finish();
   return c;
@@ -182,7 +199,8 @@ std::unique_ptr<strategy::Strategy> ExperimentConfig::make_strategy(const space:
 
 std::unique_ptr<strategy::Strategy> ExperimentConfig::make_strategy(const strategy::StrategyContext& ctx) const {
   ConfigSection o(strategy_options, "strategy." + strategy_name, file);
-  return schedule::with_scheduler(scheduler, ctx, strategy::make_strategy(strategy_name, o, ctx));
+  return schedule::with_scheduler(
+      scheduler, ctx, schedule::with_prefilter(prefilter, ctx, strategy::make_strategy(strategy_name, o, ctx)));
 }
 
 void set_threads(int64_t threads) {

@@ -13,6 +13,7 @@
 #include "nascent/estimate/estimator.h"
 #include "nascent/estimate/trainer.h"
 #include "nascent/schedule/bracket_scheduler.h"
+#include "nascent/schedule/prefilter.h"
 #include "nascent/space/space.h"
 #include "nascent/strategy/strategy.h"
 
@@ -48,6 +49,7 @@ struct ExperimentConfig {
   std::string strategy_name = "evolution";
   nlohmann::json strategy_options;       // the section strategy.<strategy_name>
   schedule::SchedulerOptions scheduler;  // scheduler.name and scheduler.<name>; name none = one fidelity
+  schedule::PrefilterOptions prefilter;  // prefilter: a zero-cost proxy ranks pools of candidates (proxy none = off)
   Fidelity fidelity;
   Objective objective;
   BudgetOptions budget;
@@ -63,7 +65,8 @@ struct ExperimentConfig {
   // The strategy's context from this config: space, objective, fidelity, seed, budget and the
   // training options; the caller adds the run's data, checkpoint directory and event sink.
   strategy::StrategyContext strategy_context(const space::SearchSpace& space) const;
-  // The strategy, under the multi-fidelity scheduler when scheduler.name is not none.
+  // The strategy, under the zero-cost pre-filter when prefilter.proxy is not none, under the
+  // multi-fidelity scheduler when scheduler.name is not none.
   std::unique_ptr<strategy::Strategy> make_strategy(const space::SearchSpace& space) const;
   std::unique_ptr<strategy::Strategy> make_strategy(const strategy::StrategyContext& ctx) const;
 };
