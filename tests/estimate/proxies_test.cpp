@@ -11,6 +11,7 @@
 #include "nascent/space/nb201.h"
 #include "nascent/space/network.h"
 #include "nascent/space/ops.h"
+#include "support/support.h"
 
 namespace nascent::estimate {
 namespace {
@@ -105,14 +106,7 @@ TEST(Proxies, JacobCovScoreOfUncorrelatedAndIdenticalRows) {
   EXPECT_NEAR(jacob_cov_score(zero), jacob_cov_score(same), 1e-3);
 }
 
-const data::TaskData& tiny_data() {
-  static const data::TaskData d = [] {
-    data::TaskOptions o;
-    o.limit = 600;
-    return data::load_task(o);
-  }();
-  return d;
-}
+const data::TaskData& tiny_data() { return test::fashion_task(600); }
 
 std::shared_ptr<space::Network> build_nb201(const std::string& cell, uint64_t seed) {
   space::Nb201Options o;

@@ -19,14 +19,7 @@ namespace {
 
 using nascent::test::TempDir;
 
-const data::TaskData& tiny_data() {
-  static const data::TaskData d = [] {
-    data::TaskOptions o;
-    o.limit = 1200;  // 1080 train / 120 validation images
-    return data::load_task(o);
-  }();
-  return d;
-}
+const data::TaskData& tiny_data() { return test::fashion_task(1200); }  // 1080 train / 120 validation images
 
 space::ChainOptions tiny_chain() {
   space::ChainOptions o;

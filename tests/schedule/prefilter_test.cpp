@@ -19,14 +19,7 @@
 namespace nascent::schedule {
 namespace {
 
-const data::TaskData& tiny_data() {
-  static const data::TaskData d = [] {
-    data::TaskOptions o;
-    o.limit = 600;
-    return data::load_task(o);
-  }();
-  return d;
-}
+const data::TaskData& tiny_data() { return test::fashion_task(600); }
 
 space::Nb201Options small() {
   space::Nb201Options o;

@@ -9,17 +9,11 @@
 #include "nascent/space/nb201.h"
 #include "nascent/space/supernet.h"
 #include "nascent/strategy/oneshot.h"
+#include "support/support.h"
 
 namespace nascent::strategy::oneshot_test {
 
-inline const data::TaskData& small_task() {
-  static const data::TaskData d = [] {
-    data::TaskOptions o;
-    o.limit = 600;  // 540 training images: two halves of 270
-    return data::load_task(o);
-  }();
-  return d;
-}
+inline const data::TaskData& small_task() { return test::fashion_task(600); }  // 540 training images: two halves of 270
 
 inline space::Nb201Space tiny_nb201() {
   space::Nb201Options o;

@@ -12,10 +12,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
 #include "nascent/core/allocator.h"
+#include "nascent/data/dataset.h"
 #include "nascent/store/sqlite.h"
 
 namespace nascent::test {
@@ -134,6 +136,17 @@ std::string read_file(const std::string& path) {
 void write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text;
+}
+
+const data::TaskData& fashion_task(int64_t limit) {
+  static std::map<int64_t, data::TaskData> loaded;
+  auto it = loaded.find(limit);
+  if (it == loaded.end()) {
+    data::TaskOptions o;
+    o.limit = limit;
+    it = loaded.emplace(limit, data::load_task(o)).first;
+  }
+  return it->second;
 }
 
 }  // namespace nascent::test

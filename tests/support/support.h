@@ -7,6 +7,10 @@
 #include <string>
 #include <vector>
 
+namespace nascent::data {
+struct TaskData;
+}
+
 namespace nascent::test {
 
 // A fresh empty directory under the system temp dir, removed at destruction.
@@ -48,6 +52,10 @@ bool kill_when(const std::vector<std::string>& args, const std::function<bool()>
 
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);
+
+// The first `limit` Fashion-MNIST training images as a task (90% train, 10% validation), loaded
+// once per limit for the whole test binary.
+const data::TaskData& fashion_task(int64_t limit);
 
 // Where Debian's dataset-fashion-mnist puts the IDX files.
 constexpr const char* kFashionDir = "/usr/share/datasets/fashion-mnist";
