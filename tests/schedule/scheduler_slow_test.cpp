@@ -1,6 +1,7 @@
 // `nascent search --scheduler hyperband` end to end on Fashion-MNIST (examples/smoke.yaml: eta 2,
 // a quarter epoch to one epoch): trials at several fidelities, promotions that are the best of
-// their rung, and kill -9 + --resume ending with the same trials as an uninterrupted run.
+// their rung, and kill -9 + --resume ending with the same trials as an uninterrupted run. The
+// same for `--prefilter synflow`: the trained trials are the best of each stored pool.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -106,6 +107,62 @@ TEST_P(Hyperband, PromotesTheBestOfEachRungAndResumesTheSameBracketsAfterKill9) 
     EXPECT_EQ(after[i].fidelity, a[i].fidelity) << "trial " << i + 1;
     EXPECT_EQ(after[i].meta, a[i].meta) << "trial " << i + 1;
     EXPECT_DOUBLE_EQ(acc(after[i]), acc(a[i])) << "trial " << i + 1;
+  }
+}
+
+std::vector<std::string> prefilter_args(const std::string& out) {
+  // clang-format off
+  return {"search", "--config", "examples/smoke.yaml", "--set", "space.name=nb201", "--strategy", "evolution",
+          "--prefilter", "synflow", "--set", "prefilter.pool=8", "--set", "prefilter.keep=2",
+          "--set", "fidelity.data_fraction=0.25", "--max-trials", "4", "--seed", "3", "--out", out};
+  // clang-format on
+}
+
+TEST(PrefilterEndToEnd, TrainsTheBestOfEachStoredPoolAndResumesTheSamePoolsAfterKill9) {
+  TempDir dir;
+  auto whole = run_nascent(prefilter_args(dir.file("a")));
+  ASSERT_EQ(whole.exit_code, 0) << whole.out;
+  EXPECT_NE(whole.out.find("prefilter synflow (keep 2 of 8)"), std::string::npos) << whole.out;
+  const auto a = read_rows(dir.file("a/experiment.db"));
+  ASSERT_EQ(a.size(), 4u);
+  // The stored pools: 2 rounds of 8 candidates, 2 trained of each.
+  std::vector<nlohmann::json> pools;
+  {
+    store::Database db(dir.file("a/experiment.db"));
+    store::Statement s(db, "SELECT step, data FROM strategy_event WHERE kind = 'prefilter' ORDER BY step");
+    while (s.step()) pools.push_back(nlohmann::json::parse(s.column_text(1)));
+  }
+  ASSERT_EQ(pools.size(), 2u);
+  for (size_t i = 0; i < a.size(); ++i) {
+    const nlohmann::json& note = a[i].meta.at("prefilter");
+    const size_t round = i / 2;
+    EXPECT_EQ(note.at("round").get<size_t>(), round) << "trial " << i + 1;
+    EXPECT_EQ(note.at("rank").get<size_t>(), i % 2 + 1) << "trial " << i + 1;
+    // The trial is the candidate of that rank in its pool: the pool's scores, best first.
+    const nlohmann::json& candidates = pools[round].at("candidates");
+    ASSERT_EQ(candidates.size(), 8u);
+    const nlohmann::json& c = candidates[i % 2];
+    EXPECT_TRUE(c.at("kept").get<bool>());
+    EXPECT_EQ(c.at("arch").dump(), nlohmann::json::parse(a[i].arch).dump()) << "trial " << i + 1;
+    EXPECT_DOUBLE_EQ(c.at("score").get<double>(), note.at("score").get<double>());
+    for (size_t k = 1; k < candidates.size(); ++k)
+      EXPECT_GE(candidates[k - 1].at("score").get<double>(), candidates[k].at("score").get<double>());
+    EXPECT_FALSE(candidates[2].at("kept").get<bool>());
+  }
+
+  // Killed inside the third trial (the second pool's first), then resumed.
+  const std::string c = dir.file("c");
+  ASSERT_TRUE(test::kill_during_trial(prefilter_args(c), c + "/experiment.db", 3));
+  std::vector<std::string> resume = prefilter_args(c);
+  resume.push_back("--resume");
+  auto r = run_nascent(resume);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto after = read_rows(c + "/experiment.db");
+  ASSERT_EQ(after.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(after[i].status, "ok") << "trial " << i + 1;
+    EXPECT_EQ(after[i].arch, a[i].arch) << "trial " << i + 1;
+    EXPECT_EQ(after[i].meta, a[i].meta) << "trial " << i + 1;
   }
 }
 
