@@ -106,6 +106,16 @@ TEST(Proxies, JacobCovScoreOfUncorrelatedAndIdenticalRows) {
   EXPECT_NEAR(jacob_cov_score(zero), jacob_cov_score(same), 1e-3);
 }
 
+TEST(Proxies, NaswotScoreIsTheLogDeterminantOfTheAgreementKernel) {
+  // Codes of 3 examples over 4 units. K_ij = units where i and j agree:
+  // rows 1010, 1001, 0111 -> K = [[4, 2, 1], [2, 4, 1], [1, 1, 4]], det = 4*15 - 2*7 + 1*(-2) = 44.
+  const torch::Tensor codes = torch::tensor({{1, 0, 1, 0}, {1, 0, 0, 1}, {0, 1, 1, 1}}, torch::kBool);
+  EXPECT_NEAR(naswot_score(codes), std::log(44.0), 1e-9);
+  // Two identical codes: K is singular, the score -inf (the network cannot tell them apart).
+  const torch::Tensor same = torch::tensor({{1, 0, 1}, {1, 0, 1}}, torch::kBool);
+  EXPECT_EQ(naswot_score(same), -INFINITY);
+}
+
 const data::TaskData& tiny_data() { return test::fashion_task(600); }
 
 std::shared_ptr<space::Network> build_nb201(const std::string& cell, uint64_t seed) {
@@ -131,12 +141,23 @@ TEST(Proxies, RankACellOfNoneBelowAConvCell) {
   }
 }
 
+TEST(Proxies, NaswotScoresAConvCellAndRefusesACellThatIgnoresItsInput) {
+  // With every edge none, nothing after the cells depends on the example, and the stem has no
+  // ReLU: every example has the same code, K is singular.
+  const ProxyBatch b = proxy_batch(tiny_data(), 16, 0, 5);
+  EXPECT_TRUE(std::isfinite(compute_proxy("naswot", *build_nb201(kConv, 1), b)));
+  EXPECT_THROW(compute_proxy("naswot", *build_nb201(kNone, 1), b), TrialFailure);
+  // A cell with convolutions gives codes of more units, which tell examples apart further.
+  const char* const kPool = "|avg_pool_3x3~0|+|avg_pool_3x3~0|avg_pool_3x3~1|+|skip_connect~0|avg_pool_3x3~1|none~2|";
+  EXPECT_GT(compute_proxy("naswot", *build_nb201(kConv, 1), b), compute_proxy("naswot", *build_nb201(kPool, 1), b));
+}
+
 TEST(Proxies, AreIdenticalForTheSameSeedAndDifferForAnother) {
   const ProxyBatch b1 = proxy_batch(tiny_data(), 16, 0, 5);
   const ProxyBatch b2 = proxy_batch(tiny_data(), 16, 0, 5);
   EXPECT_TRUE(torch::equal(b1.x, b2.x));
   EXPECT_FALSE(torch::equal(b1.x, proxy_batch(tiny_data(), 16, 0, 6).x));
-  for (const std::string name : {"synflow", "jacob_cov", "snip", "grad_norm", "fisher"}) {
+  for (const std::string name : {"synflow", "jacob_cov", "naswot", "snip", "grad_norm", "fisher"}) {
     const double a = compute_proxy(name, *build_nb201(kConv, 1), b1);
     EXPECT_EQ(a, compute_proxy(name, *build_nb201(kConv, 1), b2)) << name;
     EXPECT_NE(a, compute_proxy(name, *build_nb201(kConv, 2), b1)) << name;

@@ -17,8 +17,8 @@ namespace nascent::estimate {
 
 struct EstimatorOptions {
   std::string name =
-      "train";              // train | proxy:NAME (synflow, jacob_cov, snip, grad_norm, fisher, params, flops) | table
-  std::string table;        // name table: CSV of measured results (see table_evaluator.h)
+      "train";        // train | proxy:NAME (synflow, jacob_cov, naswot, snip, grad_norm, fisher, params, flops) | table
+  std::string table;  // name table: CSV of measured results (see table_evaluator.h)
   int64_t batch_size = 64;  // name proxy:*: examples in the scoring mini-batch
   std::string file;         // the config file, for messages about the table
 

@@ -38,8 +38,8 @@ void zero_grads(space::Network& net) {
 }  // namespace
 
 const std::vector<std::string>& proxy_names() {
-  static const std::vector<std::string> names = {"synflow", "jacob_cov", "snip", "grad_norm",
-                                                 "fisher",  "params",    "flops"};
+  static const std::vector<std::string> names = {"synflow",   "jacob_cov", "naswot", "snip",
+                                                 "grad_norm", "fisher",    "params", "flops"};
   return names;
 }
 
@@ -179,9 +179,39 @@ double jacob_cov(space::Network& net, const torch::Tensor& x) {
   return jacob_cov_score(in.grad().detach());
 }
 
+double naswot_score(const torch::Tensor& codes) {
+  const torch::Tensor c = codes.reshape({codes.size(0), -1}).to(torch::kDouble);
+  const torch::Tensor k = torch::matmul(c, c.t()) + torch::matmul(1 - c, (1 - c).t());
+  return std::get<1>(torch::linalg::slogdet(k)).item<double>();
+}
+
+// naswot (Mellor, Turner, Storkey, Crowley, "Neural Architecture Search without Training", ICML
+// 2021, sec. 3): every ReLU's input gives each example a binary code (which units are active);
+// networks whose codes tell the examples of a batch apart score high. Forward only, in training
+// mode (BatchNorm on the batch's statistics), as the reference code scores a fresh network.
+double naswot(space::Network& net, const torch::Tensor& x) {
+  net.train();
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> inputs;
+  space::OpCounter counter;
+  counter.relu_inputs = &inputs;
+  {
+    space::CountScope scope(&counter);
+    net.forward(x);
+  }
+  if (inputs.empty()) throw TrialFailure("naswot needs ReLU units and this network has none");
+  std::vector<torch::Tensor> codes;
+  for (const auto& a : inputs) codes.push_back((a > 0).reshape({a.size(0), -1}));
+  const double score = naswot_score(torch::cat(codes, 1));
+  if (!std::isfinite(score))
+    throw TrialFailure("naswot: examples of the batch share one activation code (the network ignores its input)");
+  return score;
+}
+
 double compute_proxy(const std::string& name, space::Network& net, const ProxyBatch& b) {
   if (name == "synflow") return synflow(net, b.task, b.resolution);
   if (name == "jacob_cov") return jacob_cov(net, b.x);
+  if (name == "naswot") return naswot(net, b.x);
   if (name == "snip") return snip(net, b.x, b.y);
   if (name == "grad_norm") return grad_norm(net, b.x, b.y);
   if (name == "fisher") return fisher(net, b.x, b.y);

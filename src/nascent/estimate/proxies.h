@@ -1,6 +1,6 @@
 // Zero-cost proxies: training-free scores of a freshly initialised network from one mini-batch
 // (Abdelfattah et al. 2021, "Zero-Cost Proxies for Lightweight NAS"; Mellor et al. 2021 for
-// jacob_cov), plus params and flops. Larger is better for every proxy.
+// jacob_cov and naswot), plus params and flops. Larger is better for every proxy.
 #pragma once
 
 #include <torch/torch.h>
@@ -20,7 +20,7 @@ struct TaskData;
 
 namespace nascent::estimate {
 
-// synflow, jacob_cov, snip, grad_norm, fisher, params, flops.
+// synflow, jacob_cov, naswot, snip, grad_norm, fisher, params, flops.
 const std::vector<std::string>& proxy_names();
 bool is_proxy(const std::string& name);
 
@@ -50,5 +50,10 @@ double jacob_cov(space::Network& net, const torch::Tensor& x);
 // The jacob_cov score of a [B, D] Jacobian: -sum_i (log(v_i + k) + 1 / (v_i + k)) over the
 // eigenvalues v of its row correlation matrix, k = 1e-5.
 double jacob_cov_score(const torch::Tensor& jacobian);
+double naswot(space::Network& net, const torch::Tensor& x);
+// The naswot score of a batch's binary activation codes [B, units]: log|det K| with
+// K_ij = units where examples i and j agree (both active or both inactive), i.e. the number of
+// units minus the Hamming distance of their codes.
+double naswot_score(const torch::Tensor& codes);
 
 }  // namespace nascent::estimate

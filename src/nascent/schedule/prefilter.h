@@ -22,10 +22,11 @@ class Evaluator;
 namespace nascent::schedule {
 
 struct PrefilterOptions {
-  std::string proxy = "none";  // none | a zero-cost proxy: synflow, jacob_cov, snip, grad_norm, fisher, params, flops
-  int64_t pool = 100;          // candidates asked of the strategy and scored per round
-  int64_t keep = 10;           // the best of a full pool proposed for training (of a smaller pool: the same share)
-  int64_t batch_size = 64;     // examples in the proxy's scoring mini-batch
+  std::string proxy =
+      "none";          // none | a zero-cost proxy: synflow, jacob_cov, naswot, snip, grad_norm, fisher, params, flops
+  int64_t pool = 100;  // candidates asked of the strategy and scored per round
+  int64_t keep = 10;   // the best of a full pool proposed for training (of a smaller pool: the same share)
+  int64_t batch_size = 64;  // examples in the proxy's scoring mini-batch
 
   bool on() const { return proxy != "none"; }
   // Reads the `prefilter` section; an unknown proxy or keep > pool is an InputError naming the field.

@@ -80,7 +80,7 @@ class SeparableConvImpl : public CellOpImpl {
   SeparableConvImpl(const CellOpOptions& o, int64_t kernel, bool dilated) {
     const int64_t ci = o.c_in;
     body_ = torch::nn::Sequential();
-    body_->push_back(torch::nn::ReLU());
+    body_->push_back(Relu());
     if (dilated) {
       body_->push_back(CountedConv2d(conv_options(ci, ci, kernel, o.stride, 2, ci)));
       body_->push_back(CountedConv2d(conv_options(ci, o.c_out, 1, 1)));
@@ -89,7 +89,7 @@ class SeparableConvImpl : public CellOpImpl {
       body_->push_back(CountedConv2d(conv_options(ci, ci, kernel, o.stride, 1, ci)));
       body_->push_back(CountedConv2d(conv_options(ci, ci, 1, 1)));
       body_->push_back(batch_norm(ci, o.affine));
-      body_->push_back(torch::nn::ReLU());
+      body_->push_back(Relu());
       body_->push_back(CountedConv2d(conv_options(ci, ci, kernel, 1, 1, ci)));
       body_->push_back(CountedConv2d(conv_options(ci, o.c_out, 1, 1)));
       body_->push_back(batch_norm(o.c_out, o.affine));
@@ -105,9 +105,9 @@ class SeparableConvImpl : public CellOpImpl {
 }  // namespace
 
 ReluConvBnImpl::ReluConvBnImpl(int64_t c_in, int64_t c_out, int64_t kernel, int64_t stride, bool affine) {
-  body_ = register_module(
-      "body", torch::nn::Sequential(torch::nn::ReLU(), CountedConv2d(conv_options(c_in, c_out, kernel, stride)),
-                                    batch_norm(c_out, affine)));
+  body_ =
+      register_module("body", torch::nn::Sequential(Relu(), CountedConv2d(conv_options(c_in, c_out, kernel, stride)),
+                                                    batch_norm(c_out, affine)));
 }
 
 torch::Tensor ReluConvBnImpl::forward(const torch::Tensor& x) { return body_->forward(x); }
@@ -125,7 +125,7 @@ FactorizedReduceImpl::FactorizedReduceImpl(int64_t c_in, int64_t c_out, int64_t 
 }
 
 torch::Tensor FactorizedReduceImpl::forward(const torch::Tensor& input) {
-  torch::Tensor x = torch::relu(input);
+  torch::Tensor x = space::relu(input);
   torch::Tensor out;
   if (stride_ == 2) {
     using torch::indexing::Slice;

@@ -70,15 +70,15 @@ AuxiliaryHeadImpl::AuxiliaryHeadImpl(int64_t channels, int64_t classes) {
   auto conv = [](int64_t in, int64_t out, int64_t k) {
     return CountedConv2d(torch::nn::Conv2dOptions(in, out, k).bias(false));
   };
-  features_ = register_module(
-      "features", torch::nn::Sequential(conv(channels, 128, 1), torch::nn::BatchNorm2d(128), torch::nn::ReLU(),
-                                        conv(128, 768, 2), torch::nn::BatchNorm2d(768), torch::nn::ReLU()));
+  features_ =
+      register_module("features", torch::nn::Sequential(conv(channels, 128, 1), torch::nn::BatchNorm2d(128), Relu(),
+                                                        conv(128, 768, 2), torch::nn::BatchNorm2d(768), Relu()));
   classifier_ = register_module("classifier", CountedLinear(768, classes));
 }
 
 torch::Tensor AuxiliaryHeadImpl::forward(const torch::Tensor& input) {
   namespace F = torch::nn::functional;
-  torch::Tensor x = torch::relu(input);
+  torch::Tensor x = space::relu(input);
   const int64_t side = x.size(2);
   // [B, C, 8..10, 8..10] -> [B, C, 2, 2] as the reference; other sizes adaptively.
   x = side >= 8 && side <= 10 && x.size(3) == side

@@ -67,7 +67,7 @@ ConvBn make_stem(int64_t in_channels, int64_t C) {
 
 torch::Tensor head(const torch::Tensor& x, torch::nn::BatchNorm2d& lastact, CountedLinear& classifier) {
   // [B, C, H, W] -> [B, C]
-  return classifier(torch::relu(lastact(x)).mean({2, 3}));
+  return classifier(space::relu(lastact(x)).mean({2, 3}));
 }
 
 Nb201NetworkImpl::Nb201NetworkImpl(const Cell& cell, int64_t in_channels, int64_t C, int64_t N, int64_t classes) {

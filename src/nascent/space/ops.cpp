@@ -35,6 +35,11 @@ void record_layer_output(const torch::Tensor& out) {
   if (g_counter && g_counter->layer_outputs) g_counter->layer_outputs->push_back(out);
 }
 
+torch::Tensor relu(const torch::Tensor& x) {
+  if (g_counter && g_counter->relu_inputs) g_counter->relu_inputs->push_back(x);
+  return torch::relu(x);
+}
+
 void count_activation(const torch::Tensor& out) {
   if (!g_counter) return;
   g_counter->activations += static_cast<double>(out.numel()) / std::max<int64_t>(1, out.size(0));
@@ -56,8 +61,8 @@ std::vector<std::string> read_activations(ConfigSection& sec, const std::string&
 }
 
 torch::Tensor activate(const torch::Tensor& x, const std::string& n) {
-  if (n == "relu") return torch::relu(x);
-  if (n == "relu6") return torch::clamp(x, 0, 6);
+  if (n == "relu") return space::relu(x);
+  if (n == "relu6") return torch::clamp(space::relu(x), 0, 6);
   if (n == "hswish") return torch::hardswish(x);
   if (n == "swish") return torch::silu(x);
   if (n == "gelu") return torch::gelu(x);
@@ -121,7 +126,7 @@ SqueezeExciteImpl::SqueezeExciteImpl(int64_t channels, int64_t reduced) {
 torch::Tensor SqueezeExciteImpl::forward(const torch::Tensor& x) {
   // [B, C, H, W] -> [B, C] -> gates [B, C, 1, 1]
   torch::Tensor s = x.mean({2, 3});
-  s = torch::sigmoid(fc2_(torch::relu(fc1_(s))));
+  s = torch::sigmoid(fc2_(space::relu(fc1_(s))));
   return x * s.unsqueeze(-1).unsqueeze(-1);
 }
 

@@ -21,6 +21,9 @@ struct OpCounter {
   // When set, the outputs of conv and linear layers are appended here in forward order (the
   // zero-cost proxies read them, e.g. fisher; see estimate/proxies.h).
   std::vector<torch::Tensor>* layer_outputs = nullptr;
+  // When set, the inputs of every ReLU (and ReLU6) are appended here in forward order (NASWOT's
+  // activation codes, estimate/proxies.h).
+  std::vector<torch::Tensor>* relu_inputs = nullptr;
 };
 
 // While alive, counted ops on this thread add to *counter.
@@ -40,6 +43,9 @@ void count_macs(const torch::Tensor& out, int64_t inputs_per_output);
 void count_activation(const torch::Tensor& out);
 // Hands a conv or linear layer's output to the active counter's layer_outputs, if any.
 void record_layer_output(const torch::Tensor& out);
+// ReLU, handing its input to the active counter's relu_inputs, if any. Networks call this rather
+// than torch::relu, so that NASWOT sees every ReLU.
+torch::Tensor relu(const torch::Tensor& x);
 
 // Activations by name: relu, relu6, hswish, swish, gelu, sigmoid, tanh, none.
 torch::Tensor activate(const torch::Tensor& x, const std::string& name);
@@ -53,6 +59,13 @@ struct ConvBnOptions {
   bool bn = true;
   std::string act = "relu";  // "none" for a linear projection
 };
+
+// torch::nn::ReLU for Sequentials, through relu() (seen by NASWOT).
+class ReluImpl : public torch::nn::Module {
+ public:
+  torch::Tensor forward(const torch::Tensor& x) { return space::relu(x); }
+};
+TORCH_MODULE(Relu);
 
 // Conv2d (same padding, no bias when followed by BN) -> BatchNorm2d -> activation.
 class ConvBnImpl : public torch::nn::Module {
