@@ -35,10 +35,13 @@ run() {  # name, then extra flags
   fi
 }
 run darts1 --strategy darts --set "strategy.darts={$supernet, order: 1}"
-run darts1_noremedy --strategy darts --set "strategy.darts={$supernet, order: 1, remedy: none}"
 run gdas --strategy gdas --set "strategy.gdas={$supernet}"
 run spos --strategy spos --set "strategy.spos={$supernet, top_k: 3}"
 run darts2 --strategy darts --set "strategy.darts={$supernet, order: 2}"
+run darts1_noremedy --strategy darts --set "strategy.darts={$supernet, order: 1, remedy: none}"
+# Another seed: how much the derived cell depends on it.
+run darts1_seed1 --seed 1 --strategy darts --set "strategy.darts={$supernet, order: 1}"
+run gdas_seed1 --seed 1 --strategy gdas --set "strategy.gdas={$supernet}"
 
 python3 - "$dir" "$table" <<'PY'
 import csv, json, os, statistics, sys
@@ -62,7 +65,7 @@ def events(name):
     rows = con.execute("select data from strategy_event where kind = 'supernet_epoch' order by step").fetchall()
     return [json.loads(r[0]) for r in rows]
 lines = ["# One-shot quality on nb201 (C=8, N=1), Fashion-MNIST, seed 0", "",
-         "`bench/oneshot_quality.sh`: every architecture trained standalone by the runner at the table's fidelity "
+         "`bench/oneshot_quality.sh` (seed 0 unless the name says otherwise): every architecture trained standalone by the runner at the table's fidelity "
          "(3 epochs on 20,000 training images, `examples/estimator_quality.yaml`); the supernets train 8 epochs on "
          "the same 20,000 images (10,000 for the weights, 10,000 for the architecture), batch 64.", "",
          f"Reference: the first 20 random architectures of `{table}`: median val_accuracy **{med:.4f}** "
@@ -70,7 +73,7 @@ lines = ["# One-shot quality on nb201 (C=8, N=1), Fashion-MNIST, seed 0", "",
          f"median {statistics.median(known):.4f}, max {max(known):.4f}.", "",
          "| search | derived cell | val_accuracy | >= median | rank among the table's random | skip+pool edges (of 6) | supernet s/epoch | run seconds |",
          "|---|---|---|---|---|---|---|---|"]
-for name in ["darts1", "darts1_noremedy", "darts2", "gdas", "spos"]:
+for name in ["darts1", "darts1_noremedy", "darts2", "gdas", "spos", "darts1_seed1", "gdas_seed1"]:
     path = f"{dir}/{name}/trials.csv"
     ok = []
     if os.path.exists(path):
@@ -83,7 +86,7 @@ for name in ["darts1", "darts1_noremedy", "darts2", "gdas", "spos"]:
     arch = json.loads(best["arch"])["choices"]
     sp = sum(1 for v in arch.values() if v in ("skip_connect", "avg_pool_3x3"))
     acc = float(best["val_accuracy"])
-    cell = json.load(open(f"{dir}/{name}/best_arch.json"))["string"]
+    cell = json.load(open(f"{dir}/{name}/best_arch.json"))["string"].replace("|", "\\|")
     better = sum(1 for k in known if k > acc)
     ev = events(name)
     per_epoch = statistics.mean(e["seconds"] for e in ev) if ev and "seconds" in ev[0] else float("nan")
