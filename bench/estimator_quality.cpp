@@ -172,7 +172,7 @@ std::string promotion_precision(const std::vector<Estimate>& estimates, const st
   for (const auto& e : estimates) {
     std::vector<size_t> idx;
     for (size_t i = 0; i < truth.size(); ++i)
-      if (std::isfinite(truth[i]) && std::isfinite(e.values[i])) idx.push_back(i);
+      if (std::isfinite(truth[i]) && !std::isnan(e.values[i])) idx.push_back(i);
     if (idx.size() < 9) continue;
     const size_t third = idx.size() / 3;
     std::vector<size_t> by_est = idx, by_ref = idx;
@@ -236,7 +236,7 @@ std::string prefilter_value(const std::vector<Estimate>& estimates, const std::v
     for (const auto& pool : pools) {
       std::vector<size_t> scored;
       for (size_t i : pool)
-        if (std::isfinite(e.values[i])) scored.push_back(i);
+        if (!std::isnan(e.values[i])) scored.push_back(i);
       if (scored.size() < pool.size()) continue;  // the estimate is missing for part of the pool
       std::stable_sort(scored.begin(), scored.end(), [&](size_t a, size_t b) { return e.values[a] > e.values[b]; });
       const double b = best_of(scored, kKeep);
@@ -306,7 +306,7 @@ int main_impl(int argc, char** argv) {
   auto add = [&](const std::string& name, const std::string& kind, const std::vector<double>& v, double seconds) {
     std::vector<double> a, b;
     for (size_t i = 0; i < v.size(); ++i)
-      if (std::isfinite(v[i]) && std::isfinite(truth[i])) a.push_back(v[i]), b.push_back(truth[i]);
+      if (!std::isnan(v[i]) && std::isfinite(truth[i])) a.push_back(v[i]), b.push_back(truth[i]);
     Estimate e{name, kind, v, static_cast<int>(a.size()), 0, 0, seconds};
     if (a.size() >= 2) {
       e.spearman = estimate::spearman(a, b);
@@ -320,7 +320,12 @@ int main_impl(int argc, char** argv) {
       add(f, "fidelity", column(c), mean_finite(column("train_seconds@" + f)));
     }
   for (const auto& p : estimate::proxy_names()) {
-    add(p, "proxy", column(p), mean_finite(column(p + "_seconds")));
+    // A proxy that failed for an architecture (naswot, when every example gets the same code)
+    // ranks it last, as a search or a pre-filter does.
+    std::vector<double> v = column(p);
+    for (double& x : v)
+      if (std::isnan(x)) x = -INFINITY;
+    add(p, "proxy", v, mean_finite(column(p + "_seconds")));
   }
 
   std::string report = fmt::format(
@@ -328,7 +333,9 @@ int main_impl(int argc, char** argv) {
       "Reference: validation accuracy after training at fidelity {} ({} architectures with a reference result, "
       "mean {:.1f} s each). Rank correlation of each estimate with it over the architectures that have both.\n"
       "Made by `build/bench/estimator_quality` from `{}`. Seconds are wall-clock as recorded "
-      "(train_seconds, proxy_seconds), so they depend on the load of the machine the runs had.{}\n\n"
+      "(train_seconds, proxy_seconds), so they depend on the load of the machine the runs had. A proxy that failed for "
+      "an "
+      "architecture (naswot, when every example gets the same activation code) ranks it last.{}\n\n"
       "| estimate | kind | n | Spearman | Kendall | seconds per arch | cost vs reference | published Spearman (NB201 "
       "CIFAR-10) |\n"
       "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
@@ -372,8 +379,7 @@ int main_impl(int argc, char** argv) {
     for (const auto& b : estimates) {
       std::vector<double> x, y;
       for (size_t i = 0; i < a.values.size(); ++i)
-        if (std::isfinite(a.values[i]) && std::isfinite(b.values[i]))
-          x.push_back(a.values[i]), y.push_back(b.values[i]);
+        if (!std::isnan(a.values[i]) && !std::isnan(b.values[i])) x.push_back(a.values[i]), y.push_back(b.values[i]);
       const double rho = x.size() >= 2 ? estimate::spearman(x, y) : NAN;
       report += std::isfinite(rho) ? fmt::format(" {:.2f} (n={}) |", rho, x.size()) : " - |";
       agreement[a.name][b.name] = {{"spearman", std::isfinite(rho) ? nlohmann::json(rho) : nlohmann::json()},

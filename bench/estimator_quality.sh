@@ -27,7 +27,7 @@ search() {  # search OUT MAX_TRIALS [flags...]
   "$bin" search --config "$config" --out "$dir/$out" --max-trials "$max" --quiet "${flags[@]}" "$@" >/dev/null
 }
 
-for p in synflow jacob_cov snip grad_norm fisher params flops; do
+for p in synflow jacob_cov naswot snip grad_norm fisher params flops; do
   search "proxy_$p" "$archs" --estimator "proxy:$p"
 done
 for ((n = chunk; n < archs + chunk; n += chunk)); do

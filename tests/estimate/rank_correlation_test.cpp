@@ -25,5 +25,16 @@ TEST(RankCorrelation, SpearmanAndKendallOnKnownSamples) {
   EXPECT_DOUBLE_EQ(spearman(x, {7, 7, 7, 7, 7}), 0.0);
 }
 
+TEST(RankCorrelation, EqualInfinitiesTieLikeAnyEqualLowestValues) {
+  // Estimates that failed are ranked last as -inf; they must tie with each other, exactly as
+  // two equal finite values below everything else would.
+  const std::vector<double> truth = {0.1, 0.2, 0.5, 0.4, 0.9, 0.7};
+  const std::vector<double> inf = {-INFINITY, -INFINITY, 3, 1, 5, 4};
+  const std::vector<double> low = {-1e9, -1e9, 3, 1, 5, 4};
+  EXPECT_DOUBLE_EQ(kendall_tau_b(inf, truth), kendall_tau_b(low, truth));
+  EXPECT_DOUBLE_EQ(spearman(inf, truth), spearman(low, truth));
+  EXPECT_LT(kendall_tau_b(inf, truth), 1.0);  // the tie costs a pair
+}
+
 }  // namespace
 }  // namespace nascent::estimate

@@ -45,11 +45,12 @@ double kendall_tau_b(const std::vector<double>& a, const std::vector<double>& b)
   for (size_t i = 0; i < a.size(); ++i) {
     for (size_t j = i + 1; j < a.size(); ++j) {
       pairs += 1;
-      const double da = a[i] - a[j], db = b[i] - b[j];
+      // Compared, not subtracted: two equal infinities (failed estimates ranked last) tie.
+      const int da = (a[i] > a[j]) - (a[i] < a[j]), db = (b[i] > b[j]) - (b[i] < b[j]);
       if (da == 0) tied_a += 1;
       if (db == 0) tied_b += 1;
       if (da == 0 || db == 0) continue;
-      if ((da > 0) == (db > 0))
+      if (da == db)
         concordant += 1;
       else
         discordant += 1;
