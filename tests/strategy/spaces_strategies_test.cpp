@@ -26,7 +26,8 @@ nlohmann::json space_options(const std::string& name) {
 }
 
 TEST(StrategiesOnSpaces, ProposalsAreValidCanonicalArchitecturesOfEverySpace) {
-  const std::set<std::string> one_shot = {"darts", "gdas", "spos"};  // train supernets; not ask/tell samplers
+  // One-shot strategies train supernets and fixed proposes a configured list: not samplers.
+  const std::set<std::string> one_shot = {"darts", "gdas", "spos", "fixed"};
   for (const auto& sinfo : space::registered_spaces()) {
     ConfigSection so(space_options(sinfo.name), "space." + sinfo.name, "test");
     auto space = sinfo.factory(so);
@@ -65,7 +66,7 @@ TEST(StrategiesOnSpaces, ProposalsAreValidCanonicalArchitecturesOfEverySpace) {
 // that state, is told the re-evaluated trial 13 and goes on. The proposals must be exactly those
 // of an uninterrupted search with the same seed.
 TEST(StrategiesOnSpaces, ResumeFromTheStateAfterAnAskProposesWhatAnUninterruptedSearchDoes) {
-  const std::set<std::string> one_shot = {"darts", "gdas", "spos"};
+  const std::set<std::string> one_shot = {"darts", "gdas", "spos", "fixed"};
   for (const auto& sinfo : space::registered_spaces()) {
     ConfigSection so(space_options(sinfo.name), "space." + sinfo.name, "test");
     auto space = sinfo.factory(so);

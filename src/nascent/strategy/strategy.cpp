@@ -12,6 +12,7 @@
 #include "nascent/strategy/bananas.h"
 #include "nascent/strategy/darts_search.h"
 #include "nascent/strategy/evolution.h"
+#include "nascent/strategy/fixed.h"
 #include "nascent/strategy/gdas_search.h"
 #include "nascent/strategy/local_search.h"
 #include "nascent/strategy/nsga2.h"
@@ -50,6 +51,11 @@ std::map<std::string, StrategyInfo>& table() {
                     [](ConfigSection& o, const StrategyContext& c) {
                       return std::make_unique<Bananas>(c, BananasOptions::from_config(o));
                     }};
+    t["fixed"] = {"fixed", "the architectures listed in strategy.fixed.archs, in order (baselines, re-evaluation)",
+                  [](ConfigSection& o, const StrategyContext& c) {
+                    const std::string file = o.file();
+                    return std::make_unique<FixedList>(c, FixedOptions::from_config(o), file);
+                  }};
     t["darts"] = {"darts", "DARTS supernet search (first/second order, DARTS- remedy), Liu et al. 2019",
                   [](ConfigSection& o, const StrategyContext& c) {
                     return std::make_unique<DartsSearch>(c, DartsSearchOptions::from_config(o));
