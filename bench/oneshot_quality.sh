@@ -42,6 +42,8 @@ run darts1_noremedy --strategy darts --set "strategy.darts={$supernet, order: 1,
 # Another seed: how much the derived cell depends on it.
 run darts1_seed1 --seed 1 --strategy darts --set "strategy.darts={$supernet, order: 1}"
 run gdas_seed1 --seed 1 --strategy gdas --set "strategy.gdas={$supernet}"
+run gdas_seed2 --seed 2 --strategy gdas --set "strategy.gdas={$supernet}"
+run darts1_seed2 --seed 2 --strategy darts --set "strategy.darts={$supernet, order: 1}"
 
 python3 - "$dir" "$table" <<'PY'
 import csv, json, os, statistics, sys
@@ -73,7 +75,7 @@ lines = ["# One-shot quality on nb201 (C=8, N=1), Fashion-MNIST, seed 0", "",
          f"median {statistics.median(known):.4f}, max {max(known):.4f}.", "",
          "| search | derived cell | val_accuracy | >= median | rank among the table's random | skip+pool edges (of 6) | supernet s/epoch | run seconds |",
          "|---|---|---|---|---|---|---|---|"]
-for name in ["darts1", "darts1_noremedy", "darts2", "gdas", "spos", "darts1_seed1", "gdas_seed1"]:
+for name in ["darts1", "darts1_noremedy", "darts2", "gdas", "spos", "darts1_seed1", "darts1_seed2", "gdas_seed1", "gdas_seed2"]:
     path = f"{dir}/{name}/trials.csv"
     ok = []
     if os.path.exists(path):
