@@ -203,5 +203,22 @@ TEST(DartsSearch, SpaceWithoutSupernetIsAnInputError) {
   }
 }
 
+TEST(DartsSearch, BetaDecayGradientIsThatOfTheMeanLogSumExpOfTheAlphas) {
+  // beta-DARTS' regulariser weight * mean over rows of logsumexp(row), differentiated by autograd,
+  // against the closed form add_beta_decay_grad adds to an existing gradient.
+  torch::manual_seed(4);
+  torch::Tensor a = torch::randn({6, 5}, torch::kDouble).requires_grad_(true);
+  torch::Tensor b = a.detach().clone().requires_grad_(true);
+  const double w = 7.5;
+  (w * torch::logsumexp(a, -1).mean() + a.pow(2).sum()).backward();
+  b.pow(2).sum().backward();  // the loss gradient already there
+  add_beta_decay_grad({b}, w);
+  EXPECT_TRUE(torch::allclose(a.grad(), b.grad(), 1e-12, 1e-12));
+  // Without an earlier gradient it is the regulariser's alone.
+  torch::Tensor c = a.detach().clone().requires_grad_(true);
+  add_beta_decay_grad({c}, w);
+  EXPECT_TRUE(torch::allclose(c.grad(), w * torch::softmax(a.detach(), -1) / 6.0, 1e-12, 1e-12));
+}
+
 }  // namespace
 }  // namespace nascent::strategy

@@ -15,8 +15,9 @@ DartsSearchOptions DartsSearchOptions::from_config(ConfigSection& s) {
   o.train.read(s);
   o.arch.read(s);
   o.order = s.get_int("order", o.order, 1, 2);
-  o.remedy = s.get_choice("remedy", o.remedy, {"auxiliary_skip", "none"});
+  o.remedy = s.get_choice("remedy", o.remedy, {"auxiliary_skip", "beta_decay", "none"});
   o.aux_skip_init = s.get_double("aux_skip_init", o.aux_skip_init, 0, 10);
+  o.beta_decay_max = s.get_double("beta_decay_max", o.beta_decay_max, 0, 1e4);
   o.partial_channels = s.get_int("partial_channels", o.partial_channels, 1, 64);
   o.edge_normalization = s.get_bool("edge_normalization", o.edge_normalization);
   o.unrolled_r = s.get_double("unrolled_r", o.unrolled_r, 1e-6, 1);
@@ -33,6 +34,7 @@ nlohmann::json DartsSearchOptions::to_json() const {
   j["order"] = order;
   j["remedy"] = remedy;
   j["aux_skip_init"] = aux_skip_init;
+  j["beta_decay_max"] = beta_decay_max;
   j["partial_channels"] = partial_channels;
   j["edge_normalization"] = edge_normalization;
   j["unrolled_r"] = unrolled_r;
@@ -58,7 +60,18 @@ void DartsSearch::prepare() {
   make_arch_optimizer(o_.arch);
 }
 
-void DartsSearch::arch_step(const Batch& train, const Batch& val, double lr, EpochMeter& meter) {
+void add_beta_decay_grad(std::vector<torch::Tensor> alphas, double weight) {
+  torch::NoGradGuard no_grad;
+  for (torch::Tensor& a : alphas) {
+    const torch::Tensor g = weight * torch::softmax(a.detach(), -1) / static_cast<double>(a.size(0));
+    if (a.grad().defined())
+      a.mutable_grad().add_(g);
+    else
+      a.mutable_grad() = g;
+  }
+}
+
+void DartsSearch::arch_step(const Batch& train, const Batch& val, double lr, double beta_weight, EpochMeter& meter) {
   arch_opt_->zero_grad();
   if (o_.order == 1) {
     // First order: grad_a L_val(w, a), the current weights taken as optimal (eq. 7 with xi = 0).
@@ -79,6 +92,7 @@ void DartsSearch::arch_step(const Batch& train, const Batch& val, double lr, Epo
     for (size_t i = 0; i < alphas.size(); ++i) alphas[i].mutable_grad() = g.alpha_grad[i];
     meter.add(g.val_logits, val.y, g.val_loss);
   }
+  if (beta_weight > 0) add_beta_decay_grad(net_->alphas(), beta_weight);
   arch_opt_->step();
 }
 
@@ -88,6 +102,11 @@ nlohmann::json DartsSearch::train_epoch(int64_t epoch) {
                           ? o_.aux_skip_init * (1.0 - static_cast<double>(epoch) / static_cast<double>(train_.epochs))
                           : 0.0;
   net_->set_auxiliary_skip(beta);
+  // beta-DARTS: the regulariser's weight rises linearly from 0 (as its reference code's epoch * 0.5
+  // over 100 epochs rises to 50).
+  const double beta_weight = o_.remedy == "beta_decay" ? o_.beta_decay_max * static_cast<double>(epoch) /
+                                                             static_cast<double>(std::max<int64_t>(1, train_.epochs))
+                                                       : 0.0;
   const double lr = lr_at(epoch);
   EpochMeter weights, arch;
   const int64_t steps = weight_batches_.batches_per_pass();
@@ -95,7 +114,7 @@ nlohmann::json DartsSearch::train_epoch(int64_t epoch) {
     poll();
     Batch train = weight_batches_.next();
     // Alg. 1: the architecture step first, then the weights; none during the warm-up.
-    if (epoch >= o_.warmup_epochs) arch_step(train, arch_batches_.next(), lr, arch);
+    if (epoch >= o_.warmup_epochs) arch_step(train, arch_batches_.next(), lr, beta_weight, arch);
     weight_step(train, weights);
   }
   return {{"train_loss", weights.mean_loss()},
@@ -103,6 +122,7 @@ nlohmann::json DartsSearch::train_epoch(int64_t epoch) {
           {"arch_loss", arch.mean_loss()},
           {"arch_accuracy", arch.accuracy()},
           {"aux_skip", beta},
+          {"beta_decay", beta_weight},
           {"steps", steps}};
 }
 

@@ -15,8 +15,9 @@ struct DartsSearchOptions {
   SupernetTrainOptions train;             // supernet training (strategy.darts.epochs, lr, batch_size, ...)
   ArchOptimizerOptions arch;              // Adam on the alphas (arch_lr, arch_beta1, arch_beta2, arch_weight_decay)
   int64_t order = 1;                      // 1: first-order gradient; 2: the unrolled gradient of eq. 7
-  std::string remedy = "auxiliary_skip";  // against collapse: auxiliary_skip (DARTS-) | none
+  std::string remedy = "auxiliary_skip";  // against collapse: auxiliary_skip (DARTS-) | beta_decay (beta-DARTS) | none
   double aux_skip_init = 1.0;             // DARTS-: the auxiliary skip's weight at epoch 0, decayed linearly to 0
+  double beta_decay_max = 50;             // beta-DARTS: the regulariser's weight, rising linearly from 0 at epoch 0
   int64_t partial_channels = 1;           // PC-DARTS: 1/K of the channels through the mixed ops (1 = off)
   bool edge_normalization = false;        // PC-DARTS: softmax-weighted incoming edges per node
   double unrolled_r = 0.01;               // eq. 8's finite-difference step: eps = r / ||grad_w' L_val||
@@ -27,6 +28,12 @@ struct DartsSearchOptions {
   static DartsSearchOptions from_config(ConfigSection& section);
   nlohmann::json to_json() const;
 };
+
+// beta-DARTS (Ye et al. 2022, eq. 9): adds to each alpha tensor's gradient that of
+// weight * mean over its rows (edges) of logsumexp(row), i.e. weight * softmax(row) / rows. It
+// pulls every edge's alphas down in proportion to their softmax weight, so no operation runs away
+// with an edge early (the "beta decay" of the softmax-activated architecture parameters).
+void add_beta_decay_grad(std::vector<torch::Tensor> alphas, double weight);
 
 class DartsSearch : public OneShotStrategy {
  public:
@@ -40,7 +47,7 @@ class DartsSearch : public OneShotStrategy {
   std::vector<std::pair<Arch, nlohmann::json>> select() override;
 
  private:
-  void arch_step(const Batch& train, const Batch& val, double lr, EpochMeter& meter);
+  void arch_step(const Batch& train, const Batch& val, double lr, double beta_weight, EpochMeter& meter);
   Arch perturbation_select();
   DartsSearchOptions o_;
 };
