@@ -44,6 +44,10 @@ run darts1_seed1 --seed 1 --strategy darts --set "strategy.darts={$supernet, ord
 run gdas_seed1 --seed 1 --strategy gdas --set "strategy.gdas={$supernet}"
 run gdas_seed2 --seed 2 --strategy gdas --set "strategy.gdas={$supernet}"
 run darts1_seed2 --seed 2 --strategy darts --set "strategy.darts={$supernet, order: 1}"
+# beta-DARTS instead of DARTS-, three seeds.
+for s in 0 1 2; do
+  run darts1_beta_seed$s --seed $s --strategy darts --set "strategy.darts={$supernet, order: 1, remedy: beta_decay}"
+done
 
 python3 - "$dir" "$table" <<'PY'
 import csv, json, os, statistics, sys
@@ -75,7 +79,8 @@ lines = ["# One-shot quality on nb201 (C=8, N=1), Fashion-MNIST, seed 0", "",
          f"median {statistics.median(known):.4f}, max {max(known):.4f}.", "",
          "| search | derived cell | val_accuracy | >= median | rank among the table's random | skip+pool edges (of 6) | supernet s/epoch | run seconds |",
          "|---|---|---|---|---|---|---|---|"]
-for name in ["darts1", "darts1_noremedy", "darts2", "gdas", "spos", "darts1_seed1", "darts1_seed2", "gdas_seed1", "gdas_seed2"]:
+for name in ["darts1", "darts1_noremedy", "darts2", "gdas", "spos", "darts1_seed1", "darts1_seed2", "gdas_seed1", "gdas_seed2",
+             "darts1_beta_seed0", "darts1_beta_seed1", "darts1_beta_seed2"]:
     path = f"{dir}/{name}/trials.csv"
     ok = []
     if os.path.exists(path):

@@ -57,7 +57,9 @@ TEST(DartsSearch, LogsOneEventPerEpochWithLossesAlphasAndDerivedArch) {
   Events sink;
   StrategyContext ctx = context(space, 1);
   ctx.events = &sink;
-  DartsSearch s(ctx, tiny_options());
+  DartsSearchOptions o = tiny_options();
+  o.remedy = "auxiliary_skip";
+  DartsSearch s(ctx, o);
   auto p = s.ask();
   ASSERT_TRUE(p.has_value());
   EXPECT_FALSE(s.ask().has_value());
@@ -76,6 +78,7 @@ TEST(DartsSearch, LogsOneEventPerEpochWithLossesAlphasAndDerivedArch) {
   // DARTS-: the auxiliary skip's weight decays linearly from 1 (epoch 1 of 2: 1, epoch 2: 0.5).
   EXPECT_DOUBLE_EQ(sink.events[0].data.at("aux_skip").get<double>(), 1.0);
   EXPECT_DOUBLE_EQ(sink.events[1].data.at("aux_skip").get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(sink.events[1].data.at("beta_decay").get<double>(), 0.0);
   EXPECT_EQ(sink.events[1].data.at("derived"), space.to_json(p->arch));
 }
 
@@ -178,6 +181,10 @@ TEST(DartsSearch, OptionsFromConfigAndErrors) {
   EXPECT_EQ(o.order, 2);
   EXPECT_EQ(o.train.epochs, 3);
   EXPECT_EQ(o.remedy, "none");
+  ConfigSection defaults(nlohmann::json::object(), "strategy.darts", "c.yaml");
+  const auto d = DartsSearchOptions::from_config(defaults);
+  EXPECT_EQ(d.remedy, "beta_decay");  // the default remedy (see docs/strategies/darts.md)
+  EXPECT_DOUBLE_EQ(d.beta_decay_max, 50);
   EXPECT_DOUBLE_EQ(o.arch.lr, 3e-4);  // the paper's Adam settings by default
   EXPECT_DOUBLE_EQ(o.arch.beta1, 0.5);
   EXPECT_DOUBLE_EQ(o.arch.weight_decay, 1e-3);
@@ -201,6 +208,19 @@ TEST(DartsSearch, SpaceWithoutSupernetIsAnInputError) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("nb201"), std::string::npos);
   }
+}
+
+TEST(DartsSearch, BetaDecayWeightRisesLinearlyFromZeroOverTheEpochs) {
+  auto space = tiny_nb201();
+  Events sink;
+  StrategyContext ctx = context(space, 1);
+  ctx.events = &sink;
+  DartsSearch s(ctx, tiny_options());  // the default remedy
+  ASSERT_TRUE(s.ask().has_value());
+  ASSERT_EQ(sink.events.size(), 2u);
+  EXPECT_DOUBLE_EQ(sink.events[0].data.at("beta_decay").get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(sink.events[1].data.at("beta_decay").get<double>(), 25.0);  // 50 * 1 / 2
+  EXPECT_DOUBLE_EQ(sink.events[1].data.at("aux_skip").get<double>(), 0.0);
 }
 
 TEST(DartsSearch, BetaDecayGradientIsThatOfTheMeanLogSumExpOfTheAlphas) {

@@ -223,7 +223,8 @@ std::shared_ptr<Supernet> MbconvSpace::build_supernet(const Task& task, const Su
   if (options.edge_normalization || options.auxiliary_skip)
     throw InputError("", "strategy",
                      "the mbconv supernet has no cell edges: edge normalisation and the auxiliary skip (darts' "
-                     "default remedy) need a cell space (nb201, darts); on mbconv set strategy.darts.remedy: none");
+                     "remedy auxiliary_skip) need a cell space (nb201, darts); on mbconv use strategy.darts.remedy: "
+                     "beta_decay or none");
   return std::make_shared<MbconvSupernet>(*this, task);
 }
 

@@ -2,7 +2,8 @@
 // alternating SGD steps on the weights (weight half of the training split) and Adam steps on the
 // architecture weights (architecture half), first order or with the paper's second-order
 // approximation (eq. 7); the discrete architecture is derived from the alphas at the end.
-// Against the collapse into skip connections, DARTS- (Chu et al. 2021) is on by default.
+// Against collapse, beta-DARTS' regulariser (Ye et al. 2022) is on by default; DARTS- (Chu et
+// al. 2021) is the alternative (bench/results/oneshot_quality.md compares them over seeds).
 #pragma once
 
 #include <string>
@@ -12,18 +13,18 @@
 namespace nascent::strategy {
 
 struct DartsSearchOptions {
-  SupernetTrainOptions train;             // supernet training (strategy.darts.epochs, lr, batch_size, ...)
-  ArchOptimizerOptions arch;              // Adam on the alphas (arch_lr, arch_beta1, arch_beta2, arch_weight_decay)
-  int64_t order = 1;                      // 1: first-order gradient; 2: the unrolled gradient of eq. 7
-  std::string remedy = "auxiliary_skip";  // against collapse: auxiliary_skip (DARTS-) | beta_decay (beta-DARTS) | none
-  double aux_skip_init = 1.0;             // DARTS-: the auxiliary skip's weight at epoch 0, decayed linearly to 0
-  double beta_decay_max = 50;             // beta-DARTS: the regulariser's weight, rising linearly from 0 at epoch 0
-  int64_t partial_channels = 1;           // PC-DARTS: 1/K of the channels through the mixed ops (1 = off)
-  bool edge_normalization = false;        // PC-DARTS: softmax-weighted incoming edges per node
-  double unrolled_r = 0.01;               // eq. 8's finite-difference step: eps = r / ||grad_w' L_val||
-  int64_t warmup_epochs = 0;              // first epochs train the weights only, alphas frozen (PC-DARTS' warm-up)
-  std::string selection = "argmax";       // argmax (DARTS' rule) | perturbation (DARTS-PT; nb201 only)
-  int64_t selection_batches = 4;          // perturbation: held-out batches that score each masked supernet
+  SupernetTrainOptions train;         // supernet training (strategy.darts.epochs, lr, batch_size, ...)
+  ArchOptimizerOptions arch;          // Adam on the alphas (arch_lr, arch_beta1, arch_beta2, arch_weight_decay)
+  int64_t order = 1;                  // 1: first-order gradient; 2: the unrolled gradient of eq. 7
+  std::string remedy = "beta_decay";  // against collapse: beta_decay (beta-DARTS) | auxiliary_skip (DARTS-) | none
+  double aux_skip_init = 1.0;         // DARTS-: the auxiliary skip's weight at epoch 0, decayed linearly to 0
+  double beta_decay_max = 50;         // beta-DARTS: the regulariser's weight, rising linearly from 0 at epoch 0
+  int64_t partial_channels = 1;       // PC-DARTS: 1/K of the channels through the mixed ops (1 = off)
+  bool edge_normalization = false;    // PC-DARTS: softmax-weighted incoming edges per node
+  double unrolled_r = 0.01;           // eq. 8's finite-difference step: eps = r / ||grad_w' L_val||
+  int64_t warmup_epochs = 0;          // first epochs train the weights only, alphas frozen (PC-DARTS' warm-up)
+  std::string selection = "argmax";   // argmax (DARTS' rule) | perturbation (DARTS-PT; nb201 only)
+  int64_t selection_batches = 4;      // perturbation: held-out batches that score each masked supernet
 
   static DartsSearchOptions from_config(ConfigSection& section);
   nlohmann::json to_json() const;

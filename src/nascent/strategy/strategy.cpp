@@ -56,7 +56,7 @@ std::map<std::string, StrategyInfo>& table() {
                     const std::string file = o.file();
                     return std::make_unique<FixedList>(c, FixedOptions::from_config(o), file);
                   }};
-    t["darts"] = {"darts", "DARTS supernet search (first/second order, DARTS- remedy), Liu et al. 2019",
+    t["darts"] = {"darts", "DARTS supernet search (first/second order, beta-DARTS or DARTS- remedy), Liu et al. 2019",
                   [](ConfigSection& o, const StrategyContext& c) {
                     return std::make_unique<DartsSearch>(c, DartsSearchOptions::from_config(o));
                   }};
