@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Quality of the one-shot strategies on nb201 (C=8, N=1) / Fashion-MNIST against random
 # architectures, at the fidelity of the measured table (examples/estimator_quality.yaml: 3 epochs
-# on 20,000 training images). Each one-shot search (darts order 1 with and without its DARTS-
-# remedy, darts order 2, gdas, spos) trains its supernet on those 20,000 images (split in a weight
+# on 20,000 training images). Each one-shot search (darts order 1 with DARTS-, with beta-DARTS
+# and with no remedy, darts order 2, gdas, spos; some on seeds 1 and 2) trains its supernet on those 20,000 images (split in a weight
 # half and an architecture half), then the runner trains the derived architecture(s) standalone at
 # the table's fidelity. The reference is the median validation accuracy of 20 random nb201
 # architectures at that fidelity: the first 20 rows of bench/results/nb201_fmnist_table.csv,
@@ -34,16 +34,16 @@ run() {  # name, then extra flags
     echo "$name failed (see $dir/$name.log)"
   fi
 }
-run darts1 --strategy darts --set "strategy.darts={$supernet, order: 1}"
+run darts1 --strategy darts --set "strategy.darts={$supernet, order: 1, remedy: auxiliary_skip}"
 run gdas --strategy gdas --set "strategy.gdas={$supernet}"
 run spos --strategy spos --set "strategy.spos={$supernet, top_k: 3}"
-run darts2 --strategy darts --set "strategy.darts={$supernet, order: 2}"
+run darts2 --strategy darts --set "strategy.darts={$supernet, order: 2, remedy: auxiliary_skip}"
 run darts1_noremedy --strategy darts --set "strategy.darts={$supernet, order: 1, remedy: none}"
 # Another seed: how much the derived cell depends on it.
-run darts1_seed1 --seed 1 --strategy darts --set "strategy.darts={$supernet, order: 1}"
+run darts1_seed1 --seed 1 --strategy darts --set "strategy.darts={$supernet, order: 1, remedy: auxiliary_skip}"
 run gdas_seed1 --seed 1 --strategy gdas --set "strategy.gdas={$supernet}"
 run gdas_seed2 --seed 2 --strategy gdas --set "strategy.gdas={$supernet}"
-run darts1_seed2 --seed 2 --strategy darts --set "strategy.darts={$supernet, order: 1}"
+run darts1_seed2 --seed 2 --strategy darts --set "strategy.darts={$supernet, order: 1, remedy: auxiliary_skip}"
 # beta-DARTS instead of DARTS-, three seeds.
 for s in 0 1 2; do
   run darts1_beta_seed$s --seed $s --strategy darts --set "strategy.darts={$supernet, order: 1, remedy: beta_decay}"
@@ -73,7 +73,9 @@ def events(name):
 lines = ["# One-shot quality on nb201 (C=8, N=1), Fashion-MNIST, seed 0", "",
          "`bench/oneshot_quality.sh` (seed 0 unless the name says otherwise): every architecture trained standalone by the runner at the table's fidelity "
          "(3 epochs on 20,000 training images, `examples/estimator_quality.yaml`); the supernets train 8 epochs on "
-         "the same 20,000 images (10,000 for the weights, 10,000 for the architecture), batch 64.", "",
+         "the same 20,000 images (10,000 for the weights, 10,000 for the architecture), batch 64. darts1 / darts2: "
+         "order 1 / 2 with DARTS- (`remedy: auxiliary_skip`); darts1_noremedy: `remedy: none`; darts1_beta: order 1 "
+         "with beta-DARTS (`remedy: beta_decay`, the default since these runs); darts2_beta: order 2 with beta-DARTS.", "",
          f"Reference: the first 20 random architectures of `{table}`: median val_accuracy **{med:.4f}** "
          f"(min {min(first):.4f}, max {max(first):.4f}); over all {len(known)} measured random architectures: "
          f"median {statistics.median(known):.4f}, max {max(known):.4f}.", "",
