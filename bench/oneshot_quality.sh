@@ -48,6 +48,7 @@ run darts1_seed2 --seed 2 --strategy darts --set "strategy.darts={$supernet, ord
 for s in 0 1 2; do
   run darts1_beta_seed$s --seed $s --strategy darts --set "strategy.darts={$supernet, order: 1, remedy: beta_decay}"
 done
+run darts2_beta_seed0 --strategy darts --set "strategy.darts={$supernet, order: 2, remedy: beta_decay}"
 
 python3 - "$dir" "$table" <<'PY'
 import csv, json, os, statistics, sys
@@ -82,7 +83,7 @@ lines = ["# One-shot quality on nb201 (C=8, N=1), Fashion-MNIST, seed 0", "",
          "| search | derived cell | val_accuracy | >= median | rank among the table's random | skip+pool edges (of 6) | supernet s/epoch | run seconds |",
          "|---|---|---|---|---|---|---|---|"]
 for name in ["darts1", "darts1_noremedy", "darts2", "gdas", "spos", "darts1_seed1", "darts1_seed2", "gdas_seed1", "gdas_seed2",
-             "darts1_beta_seed0", "darts1_beta_seed1", "darts1_beta_seed2"]:
+             "darts1_beta_seed0", "darts1_beta_seed1", "darts1_beta_seed2", "darts2_beta_seed0"]:
     path = f"{dir}/{name}/trials.csv"
     ok = []
     if os.path.exists(path):
