@@ -49,6 +49,10 @@ for s in 0 1 2; do
   run darts1_beta_seed$s --seed $s --strategy darts --set "strategy.darts={$supernet, order: 1, remedy: beta_decay}"
 done
 run darts2_beta_seed0 --strategy darts --set "strategy.darts={$supernet, order: 2, remedy: beta_decay}"
+# gdas with three times the epochs, three seeds.
+for s in 0 1 2; do
+  run gdas24_seed$s --seed $s --strategy gdas --set "strategy.gdas={epochs: 24, data_fraction: 0.37037, batch_size: 64}"
+done
 
 python3 - "$dir" "$table" <<'PY'
 import csv, json, os, statistics, sys
@@ -76,14 +80,15 @@ lines = ["# One-shot quality on nb201 (C=8, N=1), Fashion-MNIST, seed 0", "",
          "(3 epochs on 20,000 training images, `examples/estimator_quality.yaml`); the supernets train 8 epochs on "
          "the same 20,000 images (10,000 for the weights, 10,000 for the architecture), batch 64. darts1 / darts2: "
          "order 1 / 2 with DARTS- (`remedy: auxiliary_skip`); darts1_noremedy: `remedy: none`; darts1_beta: order 1 "
-         "with beta-DARTS (`remedy: beta_decay`, the default since these runs); darts2_beta: order 2 with beta-DARTS.", "",
+         "with beta-DARTS (`remedy: beta_decay`, the default since these runs); darts2_beta: order 2 with beta-DARTS; gdas24: gdas with 24 supernet epochs.", "",
          f"Reference: the first 20 random architectures of `{table}`: median val_accuracy **{med:.4f}** "
          f"(min {min(first):.4f}, max {max(first):.4f}); over all {len(known)} measured random architectures: "
          f"median {statistics.median(known):.4f}, max {max(known):.4f}.", "",
          "| search | derived cell | val_accuracy | >= median | rank among the table's random | skip+pool edges (of 6) | supernet s/epoch | run seconds |",
          "|---|---|---|---|---|---|---|---|"]
 for name in ["darts1", "darts1_noremedy", "darts2", "gdas", "spos", "darts1_seed1", "darts1_seed2", "gdas_seed1", "gdas_seed2",
-             "darts1_beta_seed0", "darts1_beta_seed1", "darts1_beta_seed2", "darts2_beta_seed0"]:
+             "darts1_beta_seed0", "darts1_beta_seed1", "darts1_beta_seed2", "darts2_beta_seed0",
+             "gdas24_seed0", "gdas24_seed1", "gdas24_seed2"]:
     path = f"{dir}/{name}/trials.csv"
     ok = []
     if os.path.exists(path):
