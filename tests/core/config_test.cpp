@@ -3,18 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "nascent/core/error.h"
+#include "support/support.h"
 
 namespace nascent {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
+using ::nascent::test::error_of;
 
 TEST(ConfigSection, ReadsValuesWithDefaults) {
   ConfigSection s(nlohmann::json{{"a", 3}, {"b", 0.5}, {"c", "x"}, {"d", true}}, "sec", "f.yaml");

@@ -10,6 +10,7 @@
 #include "nascent/data/dataset.h"
 #include "nascent/estimate/evaluator.h"
 #include "nascent/space/chain.h"
+#include "support/support.h"
 
 namespace nascent::estimate {
 namespace {
@@ -66,9 +67,7 @@ TEST(MedianStopping, StopsWhenTheBestSoFarIsBelowTheMedianAfterTheGrace) {
 }
 
 TEST(MedianStopping, TheEvaluatorRecordsTheCurveAndPrunesAgainstTheMedianItIsSent) {
-  data::TaskOptions to;
-  to.limit = 1200;
-  const data::TaskData d = data::load_task(to);
+  const data::TaskData& d = test::fashion_task(1200);
   space::ChainOptions so;
   so.stem = 4;
   so.widths = {{4, 8}, {8, 12}};

@@ -10,6 +10,7 @@
 #include "nascent/core/config.h"
 #include "nascent/core/error.h"
 #include "nascent/space/chain.h"
+#include "support/support.h"
 
 namespace nascent::schedule {
 namespace {
@@ -179,14 +180,7 @@ TEST(BracketScheduler, AUsedUpSpaceEndsWithASmallerBracket) {
   EXPECT_FALSE(r.sched->ask());
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
+using ::nascent::test::error_of;
 
 TEST(SchedulerOptions, ReadsItsSectionAndNamesBadFields) {
   ConfigSection ok(nlohmann::json{{"eta", 2}, {"min_epochs", 0.5}, {"max_epochs", 4}}, "scheduler.hyperband", "f.yaml");

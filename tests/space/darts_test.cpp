@@ -277,9 +277,7 @@ class Recorder : public Network {
 };
 
 TEST(DartsSpace, TheTrainerDrivesDropPathAndTheAuxiliaryLoss) {
-  data::TaskOptions to;
-  to.limit = 300;
-  const data::TaskData data = data::load_task(to);
+  const data::TaskData& data = test::fashion_task(300);
   estimate::TrainOptions o;
   o.batch_size = 64;
   Recorder rec;

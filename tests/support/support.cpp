@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "nascent/core/allocator.h"
+#include "nascent/core/error.h"
 #include "nascent/data/dataset.h"
 #include "nascent/store/sqlite.h"
 
@@ -136,6 +137,15 @@ std::string read_file(const std::string& path) {
 void write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
 }
 
 const data::TaskData& fashion_task(int64_t limit) {

@@ -50,6 +50,9 @@ bool kill_during_trial(const std::vector<std::string>& args, const std::string& 
 // returns true (polled every 50 ms; or after 3 minutes). Returns true if the process died of the signal.
 bool kill_when(const std::vector<std::string>& args, const std::function<bool()>& ready);
 
+// The message of the InputError that f throws, or "" if it throws none.
+std::string error_of(const std::function<void()>& f);
+
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);
 
