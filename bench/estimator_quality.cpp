@@ -209,15 +209,15 @@ std::string prefilter_value(const std::vector<Estimate>& estimates, const std::v
   };
   Rng rng(20261130);
   std::vector<std::vector<size_t>> pools;
+  std::vector<double> tops;  // each pool's best reference accuracy
   double random_best = 0, pool_best = 0;
   for (int d = 0; d < kDraws; ++d) {
     std::vector<size_t> all = known;
     rng.shuffle(all);
     all.resize(kPool);
     random_best += best_of(all, kKeep) / kDraws;  // the pool's order is random: its first kKeep
-    std::vector<size_t> sorted = all;
-    std::sort(sorted.begin(), sorted.end(), [&](size_t a, size_t b) { return truth[a] > truth[b]; });
-    pool_best += truth[sorted[0]] / kDraws;
+    tops.push_back(best_of(all, kPool));
+    pool_best += tops.back() / kDraws;
     pools.push_back(std::move(all));
   }
   std::string out = fmt::format(
@@ -233,7 +233,8 @@ std::string prefilter_value(const std::vector<Estimate>& estimates, const std::v
   for (const auto& e : estimates) {
     double kept_best = 0, hits = 0;
     int draws = 0;
-    for (const auto& pool : pools) {
+    for (size_t p = 0; p < pools.size(); ++p) {
+      const std::vector<size_t>& pool = pools[p];
       std::vector<size_t> scored;
       for (size_t i : pool)
         if (!std::isnan(e.values[i])) scored.push_back(i);
@@ -241,9 +242,7 @@ std::string prefilter_value(const std::vector<Estimate>& estimates, const std::v
       std::stable_sort(scored.begin(), scored.end(), [&](size_t a, size_t b) { return e.values[a] > e.values[b]; });
       const double b = best_of(scored, kKeep);
       kept_best += b;
-      double top = -INFINITY;
-      for (size_t i : pool) top = std::max(top, truth[i]);
-      hits += b == top;
+      hits += b == tops[p];
       ++draws;
     }
     if (draws == 0) continue;
