@@ -11,6 +11,8 @@
 # Every search is resumable: run the script again to continue. Writes bench/results/oneshot_quality.md.
 #
 #   nice -n 10 bench/oneshot_quality.sh        # RUNS=runs/oneshot_quality THREADS=2 NASCENT=build/nascent
+#   ONLY='darts2_beta_seed[12]' bench/oneshot_quality.sh   # only the runs whose names match (a bash regex);
+#                                                           # two instances with disjoint ONLY can share a directory
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${RUNS:-runs/oneshot_quality}
@@ -23,6 +25,7 @@ mkdir -p "$dir"
 run() {  # name, then extra flags
   local name=$1
   shift
+  [[ $name =~ ^(${ONLY:-.*})$ ]] || return 0
   [ -f "$dir/$name/summary.json" ] && grep -q '"status": "done"\|"status": "exhausted"' "$dir/$name/summary.json" && return
   local flags=()
   [ -f "$dir/$name/experiment.db" ] && flags=(--resume)
@@ -48,10 +51,22 @@ run darts1_seed2 --seed 2 --strategy darts --set "strategy.darts={$supernet, ord
 for s in 0 1 2; do
   run darts1_beta_seed$s --seed $s --strategy darts --set "strategy.darts={$supernet, order: 1, remedy: beta_decay}"
 done
-run darts2_beta_seed0 --strategy darts --set "strategy.darts={$supernet, order: 2, remedy: beta_decay}"
+for s in 0 1 2; do
+  run darts2_beta_seed$s --seed $s --strategy darts --set "strategy.darts={$supernet, order: 2, remedy: beta_decay}"
+done
+for s in 1 2; do
+  run spos_seed$s --seed $s --strategy spos --set "strategy.spos={$supernet, top_k: 3}"
+done
 # gdas with three times the epochs, three seeds.
 for s in 0 1 2; do
   run gdas24_seed$s --seed $s --strategy gdas --set "strategy.gdas={epochs: 24, data_fraction: 0.37037, batch_size: 64}"
+done
+# gdas with beta-DARTS' regulariser on its alphas, with a warm-up of uniformly sampled paths
+# (alphas frozen for the first 3 of 8 epochs), and with both; three seeds each.
+for s in 0 1 2; do
+  run gdas_beta_seed$s --seed $s --strategy gdas --set "strategy.gdas={$supernet, remedy: beta_decay}"
+  run gdas_warm_seed$s --seed $s --strategy gdas --set "strategy.gdas={$supernet, remedy: none, warmup_epochs: 3}"
+  run gdas_warmbeta_seed$s --seed $s --strategy gdas --set "strategy.gdas={$supernet, remedy: beta_decay, warmup_epochs: 3}"
 done
 
 python3 - "$dir" "$table" <<'PY'

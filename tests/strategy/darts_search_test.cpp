@@ -27,12 +27,6 @@ DartsSearchOptions tiny_options(int64_t order = 1) {
   return o;
 }
 
-class Events : public EventSink {
- public:
-  void record(const StrategyEvent& e) override { events.push_back(e); }
-  std::vector<StrategyEvent> events;
-};
-
 TEST(DartsSearch, SameSeedSameDerivedArchitectureAndAlphas) {
   auto space = tiny_nb201();
   DartsSearch a(context(space, 5), tiny_options()), b(context(space, 5), tiny_options()),
@@ -190,6 +184,8 @@ TEST(DartsSearch, OptionsFromConfigAndErrors) {
   EXPECT_DOUBLE_EQ(o.arch.weight_decay, 1e-3);
   ConfigSection bad(nlohmann::json{{"order", 3}}, "strategy.darts", "c.yaml");
   EXPECT_THROW(DartsSearchOptions::from_config(bad), InputError);
+  ConfigSection warm(nlohmann::json{{"epochs", 3}, {"warmup_epochs", 5}}, "strategy.darts", "c.yaml");
+  EXPECT_THROW(DartsSearchOptions::from_config(warm), InputError);
   ConfigSection unknown(nlohmann::json{{"orderr", 1}}, "strategy.darts", "c.yaml");
   try {
     DartsSearchOptions::from_config(unknown);

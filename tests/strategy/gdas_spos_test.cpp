@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "nascent/core/config.h"
@@ -55,6 +57,59 @@ TEST(GdasSearch, TemperatureAnnealsLinearlyAndSameSeedGivesSameAlphas) {
 TEST(GdasSearch, TauMinAboveTauMaxIsAnInputError) {
   ConfigSection s(nlohmann::json{{"tau_min", 20}}, "strategy.gdas", "c.yaml");
   EXPECT_THROW(GdasSearchOptions::from_config(s), InputError);
+}
+
+TEST(GdasSearch, WarmupKeepsTheAlphasUniformThenTrainsThem) {
+  auto space = tiny_nb201();
+  Events sink;
+  StrategyContext ctx = context(space, 4);
+  ctx.events = &sink;
+  GdasSearchOptions o = gdas_options();
+  o.warmup_epochs = 2;
+  GdasSearch s(ctx, o);
+  s.search();
+  ASSERT_EQ(sink.events.size(), 3u);
+  for (size_t e = 0; e < 3; ++e) EXPECT_EQ(sink.events[e].data.at("alphas_trained").get<bool>(), e == 2) << e;
+  // The alphas start near zero (1e-3 * N(0, 1), as DARTS'), so the warm-up samples each operation
+  // with probability 1/5 +- 0.1%, and they do not move until the warm-up ends.
+  EXPECT_EQ(sink.events[0].data.at("alphas"), sink.events[1].data.at("alphas"));
+  EXPECT_NE(sink.events[1].data.at("alphas"), sink.events[2].data.at("alphas"));
+  for (const auto& [label, row] : sink.events[1].data.at("alphas").items())
+    for (const auto& p : row) EXPECT_NEAR(p.get<double>(), 0.2, 1e-3) << label;
+  EXPECT_EQ(s.proposals().at(0).meta.at("warmup_epochs").get<int64_t>(), 2);
+}
+
+TEST(GdasSearch, BetaDecayRegularisesTheAlphas) {
+  auto space = tiny_nb201();
+  Events sink;
+  StrategyContext ctx = context(space, 4);
+  ctx.events = &sink;
+  GdasSearchOptions o = gdas_options();
+  o.remedy = "beta_decay";
+  o.beta_decay_max = 300;
+  GdasSearch beta(ctx, o), plain(context(space, 4), gdas_options());
+  beta.search();
+  plain.search();
+  ASSERT_EQ(sink.events.size(), 3u);
+  EXPECT_DOUBLE_EQ(sink.events[0].data.at("beta_decay").get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(sink.events[2].data.at("beta_decay").get<double>(), 200.0);  // 300 * 2 / 3
+  // The regulariser pulls each edge's largest alphas down: the weights spread less than without it.
+  auto max_weight = [](const std::vector<double>& w) { return *std::max_element(w.begin(), w.end()); };
+  EXPECT_LT(max_weight(alphas_of(beta)), max_weight(alphas_of(plain)));
+}
+
+TEST(GdasSearch, OptionsFromConfigAndErrors) {
+  ConfigSection defaults(nlohmann::json::object(), "strategy.gdas", "c.yaml");
+  const GdasSearchOptions d = GdasSearchOptions::from_config(defaults);
+  EXPECT_EQ(d.remedy, "none");
+  EXPECT_EQ(d.warmup_epochs, 0);
+  ConfigSection bad(nlohmann::json{{"remedy", "auxiliary_skip"}}, "strategy.gdas", "c.yaml");
+  EXPECT_NE(test::error_of([&] { GdasSearchOptions::from_config(bad); }).find("strategy.gdas.remedy"),
+            std::string::npos);
+  ConfigSection warm(nlohmann::json{{"epochs", 4}, {"warmup_epochs", 4}}, "strategy.gdas", "c.yaml");
+  const std::string e = test::error_of([&] { GdasSearchOptions::from_config(warm); });
+  EXPECT_NE(e.find("strategy.gdas.warmup_epochs"), std::string::npos) << e;
+  EXPECT_NE(e.find("leaves no epoch to train the alphas"), std::string::npos) << e;
 }
 
 TEST(SposSearch, ProposesDistinctTopArchitecturesBestFirstReproducibly) {

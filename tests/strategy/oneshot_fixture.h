@@ -33,6 +33,13 @@ inline StrategyContext context(const space::SearchSpace& s, uint64_t seed, const
   return c;
 }
 
+// Keeps every strategy event (one per supernet epoch).
+class Events : public EventSink {
+ public:
+  void record(const StrategyEvent& e) override { events.push_back(e); }
+  std::vector<StrategyEvent> events;
+};
+
 // softmax(alpha) of every edge, flattened.
 inline std::vector<double> alphas_of(OneShotStrategy& s) {
   std::vector<double> out;

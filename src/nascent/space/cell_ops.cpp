@@ -27,16 +27,14 @@ class ZeroImpl : public CellOpImpl {
  public:
   ZeroImpl(int64_t c_in, int64_t c_out, int64_t stride) : c_in_(c_in), c_out_(c_out), stride_(stride) {}
   torch::Tensor forward(const torch::Tensor& x) override {
-    if (c_in_ == c_out_) {
-      if (stride_ == 1) return x.mul(0.);
-      using torch::indexing::Slice;
-      return x
-          .index({Slice(), Slice(), Slice(torch::indexing::None, torch::indexing::None, stride_),
-                  Slice(torch::indexing::None, torch::indexing::None, stride_)})
-          .mul(0.);
-    }
-    const int64_t h = (x.size(2) + stride_ - 1) / stride_, w = (x.size(3) + stride_ - 1) / stride_;
-    return torch::zeros({x.size(0), c_out_, h, w}, x.options());
+    using torch::indexing::Slice;
+    const torch::Tensor y =
+        stride_ == 1 ? x
+                     : x.index({Slice(), Slice(), Slice(torch::indexing::None, torch::indexing::None, stride_),
+                                Slice(torch::indexing::None, torch::indexing::None, stride_)});
+    if (c_in_ == c_out_) return y.mul(0.);
+    // Zeros shaped from the input (not from its sizes), so a traced network takes any batch size.
+    return torch::zeros_like(y.narrow(1, 0, 1)).expand({-1, c_out_, -1, -1});
   }
 
  private:
@@ -174,9 +172,8 @@ torch::Tensor drop_path(const torch::Tensor& x, double p) {
 }
 
 torch::Tensor shuffle_channels(const torch::Tensor& x, int64_t groups) {
-  const int64_t b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
   // [B, C, H, W] -> [B, g, C/g, H, W] -> [B, C/g, g, H, W] -> [B, C, H, W]
-  return x.view({b, groups, c / groups, h, w}).transpose(1, 2).contiguous().view({b, c, h, w});
+  return x.unflatten(1, {groups, x.size(1) / groups}).transpose(1, 2).flatten(1, 2);
 }
 
 }  // namespace nascent::space

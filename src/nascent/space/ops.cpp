@@ -157,9 +157,10 @@ SelfAttentionImpl::SelfAttentionImpl(int64_t embed, int64_t heads) : embed_(embe
 }
 
 torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, bool causal, const torch::Tensor& pad) {
-  const int64_t b = x.size(0), t = x.size(1), d = embed_ / heads_;
+  // No shape is read from the batch dimension, so a traced (exported) network takes any batch size.
+  const int64_t t = x.size(1), d = embed_ / heads_;
   // [B, T, 3E] -> 3 x [B, H, T, d]
-  auto qkv = qkv_(x).view({b, t, 3, heads_, d}).permute({2, 0, 3, 1, 4});
+  auto qkv = qkv_(x).unflatten(-1, {3, heads_, d}).permute({2, 0, 3, 1, 4});
   auto q = qkv[0], k = qkv[1], v = qkv[2];
   // [B, H, T, T]
   auto scores = torch::matmul(q, k.transpose(-2, -1)).div_(std::sqrt(static_cast<double>(d)));
@@ -170,10 +171,10 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, bool causal, co
     auto later = torch::ones({t, t}, torch::kBool).triu(1);
     scores = scores.masked_fill(later, kMasked);
   }
-  if (pad.defined()) scores = scores.masked_fill(pad.view({b, 1, 1, t}), kMasked);
+  if (pad.defined()) scores = scores.masked_fill(pad.unsqueeze(1).unsqueeze(2), kMasked);
   auto ctx = torch::matmul(torch::softmax(scores, -1), v);  // [B, H, T, d]
   count_macs(ctx, t);
-  return out_(ctx.transpose(1, 2).reshape({b, t, embed_}));
+  return out_(ctx.transpose(1, 2).flatten(2));
 }
 
 int64_t scale_channels(int64_t channels, double width_mult, int64_t divisor) {

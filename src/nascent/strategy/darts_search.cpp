@@ -1,5 +1,7 @@
 #include "nascent/strategy/darts_search.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "nascent/core/config.h"
@@ -22,6 +24,10 @@ DartsSearchOptions DartsSearchOptions::from_config(ConfigSection& s) {
   o.edge_normalization = s.get_bool("edge_normalization", o.edge_normalization);
   o.unrolled_r = s.get_double("unrolled_r", o.unrolled_r, 1e-6, 1);
   o.warmup_epochs = s.get_int("warmup_epochs", o.warmup_epochs, 0, 100000);
+  if (o.warmup_epochs >= o.train.epochs)
+    throw InputError(s.file(), s.field_path("warmup_epochs"),
+                     fmt::format("{} leaves no epoch to train the alphas (epochs = {}); expected fewer than epochs",
+                                 o.warmup_epochs, o.train.epochs));
   o.selection = s.get_choice("selection", o.selection, {"argmax", "perturbation"});
   o.selection_batches = s.get_int("selection_batches", o.selection_batches, 1, 100000);
   s.finish();
@@ -60,17 +66,6 @@ void DartsSearch::prepare() {
   make_arch_optimizer(o_.arch);
 }
 
-void add_beta_decay_grad(std::vector<torch::Tensor> alphas, double weight) {
-  torch::NoGradGuard no_grad;
-  for (torch::Tensor& a : alphas) {
-    const torch::Tensor g = weight * torch::softmax(a.detach(), -1) / static_cast<double>(a.size(0));
-    if (a.grad().defined())
-      a.mutable_grad().add_(g);
-    else
-      a.mutable_grad() = g;
-  }
-}
-
 void DartsSearch::arch_step(const Batch& train, const Batch& val, double lr, double beta_weight, EpochMeter& meter) {
   arch_opt_->zero_grad();
   if (o_.order == 1) {
@@ -102,11 +97,8 @@ nlohmann::json DartsSearch::train_epoch(int64_t epoch) {
                           ? o_.aux_skip_init * (1.0 - static_cast<double>(epoch) / static_cast<double>(train_.epochs))
                           : 0.0;
   net_->set_auxiliary_skip(beta);
-  // beta-DARTS: the regulariser's weight rises linearly from 0 (as its reference code's epoch * 0.5
-  // over 100 epochs rises to 50).
-  const double beta_weight = o_.remedy == "beta_decay" ? o_.beta_decay_max * static_cast<double>(epoch) /
-                                                             static_cast<double>(std::max<int64_t>(1, train_.epochs))
-                                                       : 0.0;
+  const double beta_weight =
+      o_.remedy == "beta_decay" ? beta_decay_weight(o_.beta_decay_max, epoch, train_.epochs) : 0.0;
   const double lr = lr_at(epoch);
   EpochMeter weights, arch;
   const int64_t steps = weight_batches_.batches_per_pass();

@@ -30,12 +30,6 @@ struct DartsSearchOptions {
   nlohmann::json to_json() const;
 };
 
-// beta-DARTS (Ye et al. 2022, eq. 9): adds to each alpha tensor's gradient that of
-// weight * mean over its rows (edges) of logsumexp(row), i.e. weight * softmax(row) / rows. It
-// pulls every edge's alphas down in proportion to their softmax weight, so no operation runs away
-// with an edge early (the "beta decay" of the softmax-activated architecture parameters).
-void add_beta_decay_grad(std::vector<torch::Tensor> alphas, double weight);
-
 class DartsSearch : public OneShotStrategy {
  public:
   DartsSearch(const StrategyContext& ctx, const DartsSearchOptions& o);

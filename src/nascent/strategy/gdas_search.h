@@ -5,16 +5,20 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "nascent/strategy/oneshot.h"
 
 namespace nascent::strategy {
 
 struct GdasSearchOptions {
-  SupernetTrainOptions train;  // supernet training (strategy.gdas.epochs, lr, batch_size, ...)
-  ArchOptimizerOptions arch;   // Adam on the alphas (the reference uses DARTS' settings)
-  double tau_max = 10;         // Gumbel-softmax temperature at the first epoch
-  double tau_min = 0.1;        // ... at the last epoch (linear in between)
+  SupernetTrainOptions train;   // supernet training (strategy.gdas.epochs, lr, batch_size, ...)
+  ArchOptimizerOptions arch;    // Adam on the alphas (the reference uses DARTS' settings)
+  double tau_max = 10;          // Gumbel-softmax temperature at the first epoch
+  double tau_min = 0.1;         // ... at the last epoch (linear in between)
+  std::string remedy = "none";  // against collapse: beta_decay (beta-DARTS' regulariser on the alphas) | none
+  double beta_decay_max = 50;   // beta_decay: the regulariser's weight, rising linearly from 0 at epoch 0
+  int64_t warmup_epochs = 0;    // first epochs train the weights on uniformly sampled paths, alphas frozen
 
   static GdasSearchOptions from_config(ConfigSection& section);
   nlohmann::json to_json() const;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -105,6 +106,21 @@ void OneShotStrategy::build() {
                                                                          .nesterov(train_.nesterov)
                                                                          .weight_decay(train_.weight_decay));
   prepare();
+}
+
+void add_beta_decay_grad(std::vector<torch::Tensor> alphas, double weight) {
+  torch::NoGradGuard no_grad;
+  for (torch::Tensor& a : alphas) {
+    const torch::Tensor g = weight * torch::softmax(a.detach(), -1) / static_cast<double>(a.size(0));
+    if (a.grad().defined())
+      a.mutable_grad().add_(g);
+    else
+      a.mutable_grad() = g;
+  }
+}
+
+double beta_decay_weight(double max, int64_t epoch, int64_t epochs) {
+  return max * static_cast<double>(epoch) / static_cast<double>(std::max<int64_t>(1, epochs));
 }
 
 void OneShotStrategy::make_arch_optimizer(const ArchOptimizerOptions& o) {

@@ -50,6 +50,16 @@ struct ArchOptimizerOptions {
   nlohmann::json to_json() const;
 };
 
+// beta-DARTS (Ye et al. 2022, eq. 9): adds to each alpha tensor's gradient that of
+// weight * mean over its rows (edges) of logsumexp(row), i.e. weight * softmax(row) / rows. It
+// pulls every edge's alphas down in proportion to their softmax weight, so no operation runs away
+// with an edge early (the "beta decay" of the softmax-activated architecture parameters).
+// darts and gdas use it (their remedy beta_decay).
+void add_beta_decay_grad(std::vector<torch::Tensor> alphas, double weight);
+// The regulariser's weight in an epoch: rising linearly from 0 at the first epoch towards `max`
+// (as beta-DARTS' reference code's epoch * 0.5 over 100 epochs rises to 50).
+double beta_decay_weight(double max, int64_t epoch, int64_t epochs);
+
 // Per-step numbers summed over an epoch.
 struct EpochMeter {
   double loss = 0, correct = 0, count = 0;
