@@ -60,6 +60,16 @@ struct ProfileFlags {
 };
 int run_profile(const ProfileFlags& f);
 
+struct ExportFlags {
+  std::string arch;
+  std::string weights;
+  std::string format = "torchscript";  // torchscript
+  std::string out;
+  std::string config;
+  std::vector<std::string> sets;
+};
+int run_export(const ExportFlags& f);
+
 // The config file (YAML or JSON) with --set overrides applied; an empty path gives {}.
 nlohmann::json load_config(const std::string& path, const std::vector<std::string>& sets);
 struct ArchFile {

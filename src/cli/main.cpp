@@ -93,6 +93,20 @@ int run(int argc, char** argv) {
   train->add_option("--seed", tf.seed, "Seed for initial weights and data order");
   train->add_option("--set", tf.sets, "Override a config value by dotted path");
 
+  ExportFlags ef;
+  auto* exp = app.add_subcommand("export", "Write an architecture with trained weights as a deployable model file");
+  exp->add_option("--arch", ef.arch, "Architecture JSON (e.g. a run's best_arch.json)")->required();
+  exp->add_option("--weights", ef.weights,
+                  "Trained weights (weights.pt of `nascent train` or a search's final training)")
+      ->required();
+  exp->add_option("--format", ef.format, "torchscript: a TorchScript module for torch.jit.load / torch::jit::load")
+      ->check(CLI::IsMember({"torchscript"}));
+  exp->add_option("--out", ef.out, "Model file to write (e.g. model.pt)")->required();
+  exp->add_option("--config", ef.config,
+                  "Config the weights were trained with: its task fixes the input shape and classes "
+                  "(default: the space's default task, Fashion-MNIST for image spaces)");
+  exp->add_option("--set", ef.sets, "Override a config value by dotted path");
+
   SpacesFlags pf;
   auto* spaces = app.add_subcommand("spaces", "List search spaces, or sample architectures from one");
   spaces->add_option("--space", pf.space, "Show one space: its decisions and size");
@@ -141,6 +155,7 @@ int run(int argc, char** argv) {
     if (*train) return run_train(tf);
     if (*spaces) return run_spaces(pf);
     if (*profile) return run_profile(rf);
+    if (*exp) return run_export(ef);
     if (*worker) return nascent::run::run_worker(worker_run, worker_threads);
   } catch (const nascent::InputError& e) {
     fmt::print(stderr, "nascent: error: {}\n", e.what());

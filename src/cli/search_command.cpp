@@ -188,6 +188,13 @@ int run_search(const SearchFlags& f) {
     if (previous.is_object() && previous.value("trial", -1) == b.id &&
         previous.value("epochs", 0.0) == cfg.final.epochs && fs::exists(previous.value("weights", ""))) {
       final = previous;
+      // A run from before model.pt existed: write it from the trained weights.
+      if (!fs::exists(final.value("model", ""))) {
+        const std::string model = out + "/model.pt";
+        const std::string err = run::write_model(*space, b.proposal.arch, data, final.value("weights", ""), model);
+        final["model"] = err.empty() ? model : "";
+        if (!err.empty()) final["model_error"] = err;
+      }
     } else {
       try {
         if (remote) run::set_threads(0);  // the workers are idle now: use every core
@@ -222,9 +229,16 @@ int run_search(const SearchFlags& f) {
   } else {
     fmt::print("no trial succeeded; see {}/trials.csv for the reasons\n", out);
   }
-  if (final.is_object())
+  if (final.is_object()) {
     fmt::print("final: test_accuracy {:.4f} after {} epochs; weights in {}\n", final.value("test_accuracy", 0.0),
                final.value("epochs", 0.0), final.value("weights", ""));
+    if (!final.value("model", "").empty())
+      fmt::print("model: {} (TorchScript; torch.jit.load in Python, torch::jit::load in C++)\n",
+                 final.value("model", ""));
+    else
+      fmt::print("model: not written ({}); the weights still export with `nascent export`\n",
+                 final.value("model_error", ""));
+  }
   fmt::print("results in {}/ (summary.json, trials.csv, best_arch.json, experiment.db)\n", out);
   return outcome.status == "interrupted" ? 130 : 0;
 }

@@ -55,6 +55,10 @@ int run_train(const TrainFlags& f) {
   fmt::print("test_accuracy {:.4f} after {} epochs ({} params, {:.2f} MFLOPs, {})\n", r.test_accuracy, epochs, r.params,
              r.flops / 1e6, run::format_duration(r.train_seconds));
   fmt::print("weights in {}/weights.pt, results in {}/train.json\n", dir, dir);
+  if (!r.model.empty())
+    fmt::print("model: {} (TorchScript; torch.jit.load in Python, torch::jit::load in C++)\n", r.model);
+  else
+    fmt::print("model: not written ({}); the weights still export with `nascent export`\n", r.model_error);
   return 0;
 }
 

@@ -13,7 +13,7 @@ using test::run_nascent;
 using test::TempDir;
 
 TEST(Cli, HelpForEveryCommand) {
-  for (const std::string cmd : {"search", "train", "spaces", "profile"}) {
+  for (const std::string cmd : {"search", "train", "spaces", "profile", "export"}) {
     auto r = run_nascent({cmd, "--help"});
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << cmd;
@@ -90,6 +90,28 @@ TEST(Cli, BadArchitectureFileExits2AndNamesTheProblem) {
   r = run_nascent({"profile", "--arch", dir.file("b.json")});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.out.find(dir.file("b.json") + ": not valid JSON"), std::string::npos) << r.out;
+}
+
+TEST(Cli, ExportNamesAMissingOrUnreadableWeightsFile) {
+  TempDir dir;
+  test::write_file(
+      dir.file("a.json"),
+      R"({"space": "nb201", "string": "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"})");
+  auto r =
+      run_nascent({"export", "--arch", dir.file("a.json"), "--weights", dir.file("w.pt"), "--out", dir.file("m.pt")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find(dir.file("w.pt") + ": --weights: no such file"), std::string::npos) << r.out;
+  test::write_file(dir.file("w.pt"), "not a torch archive");
+  r = run_nascent({"export", "--arch", dir.file("a.json"), "--weights", dir.file("w.pt"), "--out", dir.file("m.pt")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find(dir.file("w.pt") + ": --weights: does not hold weights of this nb201 architecture"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  r = run_nascent({"export", "--arch", dir.file("a.json"), "--weights", dir.file("w.pt"), "--out", dir.file("m.pt"),
+                   "--format", "tflite"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("--format"), std::string::npos) << r.out;
 }
 
 TEST(Cli, SpacesListsAndSamples) {

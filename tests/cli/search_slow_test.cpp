@@ -2,9 +2,12 @@
 // the middle of a trial followed by --resume, and training the best architecture found.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <torch/script.h>
+#include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
 
+#include "nascent/data/dataset.h"
 #include "support/support.h"
 
 namespace nascent {
@@ -83,6 +86,40 @@ TEST(SearchEndToEnd, SmokeRunIsCompleteAndDeterministicAndSurvivesKill9) {
   EXPECT_GT(trained["test_accuracy"].get<double>(), 0.6);
   EXPECT_EQ(trained["epochs"], 1.0);
   EXPECT_GT(test::read_file(dir.file("train/weights.pt")).size(), 1000u);
+
+  // The deployable model beside the weights: a TorchScript file that, loaded by torch alone and
+  // given raw pixels in [0, 1], classifies the same test images as well as nascent measured.
+  const auto& data = test::fashion_task(6000);  // the smoke config's task: the same test split
+  auto accuracy_of = [&](const std::string& path) {
+    torch::jit::Module m = torch::jit::load(path);
+    torch::NoGradGuard no_grad;
+    const torch::Tensor x = data.test.x.to(torch::kFloat32).div(255.0);
+    const torch::Tensor logits = m.forward({x}).toTensor();
+    return logits.argmax(1).eq(data.test.y).to(torch::kFloat64).mean().item<double>();
+  };
+  const double n = static_cast<double>(data.test.size());
+  EXPECT_NEAR(accuracy_of(dir.file("train/model.pt")), trained["test_accuracy"].get<double>(), 1.0 / n);
+  const auto described = nlohmann::json::parse(test::read_file(dir.file("train/model.json")));
+  EXPECT_EQ(described["input"]["shape"], nlohmann::json::parse("[null, 1, 28, 28]"));
+  EXPECT_EQ(described["normalisation"]["mean"].size(), 1u);
+
+  // nascent export makes the same model from the weights, and refuses weights of another network.
+  auto e = run_nascent({"export", "--arch", dir.file("a/best_arch.json"), "--weights", dir.file("train/weights.pt"),
+                        "--config", "examples/smoke.yaml", "--out", dir.file("exported/m.pt")});
+  ASSERT_EQ(e.exit_code, 0) << e.out;
+  EXPECT_NE(e.out.find("max |logit difference| to nascent's network on 256 test examples: 0"), std::string::npos)
+      << e.out;
+  EXPECT_NEAR(accuracy_of(dir.file("exported/m.pt")), trained["test_accuracy"].get<double>(), 1.0 / n);
+  test::write_file(
+      dir.file("other.json"),
+      R"({"space": "nb201", "string": "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"})");
+  auto bad = run_nascent({"export", "--arch", dir.file("other.json"), "--weights", dir.file("train/weights.pt"),
+                          "--config", "examples/smoke.yaml", "--out", dir.file("exported/bad.pt")});
+  EXPECT_EQ(bad.exit_code, 2) << bad.out;
+  EXPECT_NE(
+      bad.out.find(dir.file("train/weights.pt") + ": --weights: does not hold weights of this nb201 architecture"),
+      std::string::npos)
+      << bad.out;
 }
 
 }  // namespace

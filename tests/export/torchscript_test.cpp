@@ -8,6 +8,7 @@
 #include "nascent/core/config.h"
 #include "nascent/core/error.h"
 #include "nascent/core/rng.h"
+#include "nascent/data/dataset.h"
 #include "nascent/space/registry.h"
 #include "support/support.h"
 
@@ -31,13 +32,22 @@ torch::Tensor random_input(const Task& task, int64_t batch) {
   return torch::randn(shape);
 }
 
-TEST(TorchScript, EverySpaceExportsAModuleThatComputesTheSameLogitsForAnyBatchSize) {
+TEST(TorchScript, EverySpaceExportsAModuleThatNormalisesItsInputAndComputesTheSameLogitsForAnyBatchSize) {
   test::TempDir dir;
   for (const auto& info : space::registered_spaces()) {
     SCOPED_TRACE(info.name);
     ConfigSection so(space_options(info.name), "space." + info.name, "test");
     auto space = info.factory(so);
-    const Task task = space->default_task();
+    data::TaskData data;
+    data.task = space->default_task();
+    const Task& task = data.task;
+    // Normalisation statistics that are not the identity: the model must apply them.
+    const int64_t stats =
+        task.kind == "image" ? task.input_shape[0] : (task.kind == "tabular" ? task.input_shape[0] : 0);
+    for (int64_t i = 0; i < stats; ++i) {
+      data.mean.push_back(0.25f + 0.01f * static_cast<float>(i));
+      data.std.push_back(0.5f + 0.02f * static_cast<float>(i));
+    }
     Rng rng(11);
     const Arch arch = space->sample(rng);
     torch::manual_seed(3);
@@ -50,14 +60,14 @@ TEST(TorchScript, EverySpaceExportsAModuleThatComputesTheSameLogitsForAnyBatchSi
       for (int i = 0; i < 3; ++i) net->forward(random_input(task, 8) * (task.kind == "text" ? 1 : 2));
     }
     const std::string path = dir.path() + "/" + info.name + ".pt";
-    save_torchscript(*net, task, path);
+    save_torchscript(*net, data, path, space->to_json(arch));
     ASSERT_TRUE(std::filesystem::exists(path));
     torch::jit::Module loaded = torch::jit::load(path);
     net->eval();
     for (int64_t batch : {1, 5}) {  // the example had 2
       torch::Tensor x = random_input(task, batch);
       torch::NoGradGuard no_grad;
-      torch::Tensor want = net->forward(x);
+      torch::Tensor want = net->forward(InputTransform::of(data).apply(x));
       torch::Tensor got = loaded.forward({x}).toTensor();
       ASSERT_EQ(got.sizes(), want.sizes()) << "batch " << batch;
       EXPECT_TRUE(torch::allclose(got, want, 1e-5, 1e-5))
@@ -71,7 +81,29 @@ TEST(TorchScript, EverySpaceExportsAModuleThatComputesTheSameLogitsForAnyBatchSi
     EXPECT_EQ(params, want_params);
     // ... and every buffer (batch-norm statistics) as an attribute, not as a graph constant.
     EXPECT_EQ(loaded.buffers().size(), net->buffers().size());
+    // The description beside it says what goes in and what comes out.
+    const auto d = nlohmann::json::parse(test::read_file(dir.path() + "/" + info.name + ".json"));
+    EXPECT_EQ(d.at("input").at("shape").at(0), nullptr);  // any batch size
+    EXPECT_EQ(d.at("input").at("shape").size(), task.input_shape.size() + 1);
+    EXPECT_EQ(d.at("output").at("shape").back(), task.num_classes);
+    EXPECT_EQ(d.at("arch").at("space"), info.name);
+    EXPECT_EQ(d.at("input").at("dtype"), task.kind == "text" ? "int64" : "float32");
   }
+}
+
+TEST(TorchScript, InputTransformStandardisesPerImageChannelAndPerTabularFeature) {
+  InputTransform image{"image", {0.5f, 0.0f}, {0.25f, 2.0f}};
+  const torch::Tensor x = torch::ones({1, 2, 2, 2});
+  const torch::Tensor y = image.apply(x);
+  EXPECT_FLOAT_EQ(y[0][0][1][1].item<float>(), 2.0f);  // (1 - 0.5) / 0.25
+  EXPECT_FLOAT_EQ(y[0][1][0][0].item<float>(), 0.5f);  // (1 - 0) / 2
+  InputTransform rows{"tabular", {1.0f, 2.0f, 3.0f}, {1.0f, 1.0f, 0.5f}};
+  const torch::Tensor r = rows.apply(torch::full({4, 3}, 4.0f));
+  EXPECT_FLOAT_EQ(r[3][0].item<float>(), 3.0f);
+  EXPECT_FLOAT_EQ(r[3][2].item<float>(), 2.0f);
+  InputTransform text{"text", {}, {}};
+  const torch::Tensor ids = torch::ones({2, 5}, torch::kInt64);
+  EXPECT_TRUE(text.apply(ids).equal(ids));
 }
 
 }  // namespace

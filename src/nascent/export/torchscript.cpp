@@ -4,10 +4,30 @@
 #include <torch/csrc/jit/frontend/tracer.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "nascent/core/error.h"
+#include "nascent/data/dataset.h"
 
 namespace nascent::exporting {
+
+InputTransform InputTransform::of(const data::TaskData& data) {
+  InputTransform t;
+  t.kind = data.task.kind;
+  if (t.kind == "image" || t.kind == "tabular") {
+    t.mean = data.mean;
+    t.std = data.std;
+  }
+  return t;
+}
+
+torch::Tensor InputTransform::apply(const torch::Tensor& x) const {
+  if (mean.empty()) return x;
+  const int64_t n = static_cast<int64_t>(mean.size());
+  // [1, C, 1, 1] for images, [1, F] for tabular rows.
+  const std::vector<int64_t> shape = kind == "image" ? std::vector<int64_t>{1, n, 1, 1} : std::vector<int64_t>{1, n};
+  return (x - torch::tensor(mean).view(shape)) / torch::tensor(std).view(shape);
+}
 
 torch::Tensor example_input(const Task& task, int64_t batch) {
   std::vector<int64_t> shape = task.input_shape;
@@ -26,9 +46,19 @@ std::string attribute_name(const std::string& path) {
   return s;
 }
 
+void write_atomic(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << text;
+    if (!out) throw InputError(path, "--out", "cannot write the file");
+  }
+  std::filesystem::rename(tmp, path);
+}
+
 }  // namespace
 
-torch::jit::Module trace(space::Network& net, const torch::Tensor& example) {
+torch::jit::Module trace(space::Network& net, const torch::Tensor& example, const InputTransform& input) {
   net.eval();
   torch::jit::Module m(c10::QualifiedName("__torch__.nascent.Network"));
   // The module holds the network's own tensors, so the tracer sees every use of a parameter or
@@ -38,7 +68,9 @@ torch::jit::Module trace(space::Network& net, const torch::Tensor& example) {
   for (const auto& b : net.named_buffers(/*recurse=*/true)) m.register_buffer(attribute_name(b.key()), b.value());
   std::shared_ptr<torch::jit::tracer::TracingState> state;
   try {
-    auto fn = [&net](torch::jit::Stack inputs) -> torch::jit::Stack { return {net.forward(inputs.at(0).toTensor())}; };
+    auto fn = [&net, &input](torch::jit::Stack inputs) -> torch::jit::Stack {
+      return {net.forward(input.apply(inputs.at(0).toTensor()))};
+    };
     auto no_names = [](const torch::autograd::Variable&) { return std::string(); };
     state =
         torch::jit::tracer::trace({example}, fn, no_names, /*strict=*/true, /*force_outplace=*/false, &m, {"x"}).first;
@@ -53,13 +85,48 @@ torch::jit::Module trace(space::Network& net, const torch::Tensor& example) {
   return m;
 }
 
-torch::jit::Module save_torchscript(space::Network& net, const Task& task, const std::string& path) {
-  torch::jit::Module m = trace(net, example_input(task));
+std::string description_path(const std::string& model_path) {
+  return std::filesystem::path(model_path).replace_extension(".json").string();
+}
+
+nlohmann::json describe_model(const data::TaskData& data, const nlohmann::json& arch, const std::string& format) {
+  const Task& task = data.task;
+  nlohmann::json shape = nlohmann::json::array({nullptr});
+  for (int64_t s : task.input_shape) shape.push_back(s);
+  nlohmann::json input = {{"name", "x"}, {"shape", shape}};
+  if (task.kind == "image") {
+    input["dtype"] = "float32";
+    input["values"] = "pixels scaled to [0, 1] (uint8 / 255); the model normalises them";
+  } else if (task.kind == "tabular") {
+    input["dtype"] = "float32";
+    input["values"] = "raw feature values in the training file's column order; the model standardises them";
+  } else {
+    input["dtype"] = "int64";
+    input["values"] = "token ids (0 = padding, 1 = unknown), see vocabulary";
+  }
+  nlohmann::json out_shape = task.per_position()
+                                 ? nlohmann::json::array({nullptr, task.input_shape.at(0), task.num_classes})
+                                 : nlohmann::json::array({nullptr, task.num_classes});
+  nlohmann::json d = {{"format", format},
+                      {"task", task.name},
+                      {"input", input},
+                      {"output", {{"name", "logits"}, {"shape", out_shape}, {"dtype", "float32"}}},
+                      {"arch", arch}};
+  if (!data.class_names.empty()) d["class_names"] = data.class_names;
+  if (!data.vocabulary.empty()) d["vocabulary"] = data.vocabulary;
+  if (!data.mean.empty()) d["normalisation"] = {{"mean", data.mean}, {"std", data.std}};
+  return d;
+}
+
+torch::jit::Module save_torchscript(space::Network& net, const data::TaskData& data, const std::string& path,
+                                    const nlohmann::json& arch) {
+  torch::jit::Module m = trace(net, example_input(data.task), InputTransform::of(data));
   const std::string tmp = path + ".tmp";
   m.save(tmp);
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec) throw InputError(path, "--out", "cannot write the model: " + ec.message());
+  write_atomic(description_path(path), describe_model(data, arch, "torchscript").dump(2) + "\n");
   return m;
 }
 

@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <filesystem>
+
 #include "nascent/data/dataset.h"
 #include "nascent/estimate/profile.h"
+#include "nascent/export/torchscript.h"
 #include "nascent/run/interrupt.h"
 #include "nascent/run/progress.h"
 #include "nascent/space/network.h"
@@ -13,14 +16,43 @@
 namespace nascent::run {
 
 nlohmann::json FinalResult::to_json() const {
-  return {{"epochs", epochs},
-          {"test_accuracy", test_accuracy},
-          {"test_loss", test_loss},
-          {"train_loss", train_loss},
-          {"train_seconds", train_seconds},
-          {"params", params},
-          {"flops", flops},
-          {"weights", weights}};
+  nlohmann::json j = {{"epochs", epochs},
+                      {"test_accuracy", test_accuracy},
+                      {"test_loss", test_loss},
+                      {"train_loss", train_loss},
+                      {"train_seconds", train_seconds},
+                      {"params", params},
+                      {"flops", flops},
+                      {"weights", weights},
+                      {"model", model}};
+  if (!model_error.empty()) j["model_error"] = model_error;
+  return j;
+}
+
+namespace {
+
+std::string save_model(const space::SearchSpace& space, const Arch& arch, space::Network& net,
+                       const data::TaskData& data, const std::string& model_path) {
+  try {
+    exporting::save_torchscript(net, data, model_path, space.to_json(arch));
+    return "";
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
+}  // namespace
+
+std::string write_model(const space::SearchSpace& space, const Arch& arch, const data::TaskData& data,
+                        const std::string& weights_path, const std::string& model_path) {
+  auto net = space.build(arch, data.task, 1.0);
+  try {
+    torch::load(net, weights_path);
+  } catch (const c10::Error& e) {
+    std::string why = e.what_without_backtrace();
+    return weights_path + ": " + why.substr(0, why.find('\n'));
+  }
+  return save_model(space, arch, *net, data, model_path);
 }
 
 FinalResult train_final(const space::SearchSpace& space, const Arch& arch, const data::TaskData& data,
@@ -50,6 +82,10 @@ FinalResult train_final(const space::SearchSpace& space, const Arch& arch, const
   r.flops = prof.flops;
   r.weights = weights_path;
   torch::save(net, weights_path);
+  // The deployable model beside the weights: model.pt in the same directory.
+  const std::string model_path = (std::filesystem::path(weights_path).parent_path() / "model.pt").string();
+  r.model_error = save_model(space, arch, *net, data, model_path);
+  if (r.model_error.empty()) r.model = model_path;
   return r;
 }
 

@@ -28,12 +28,20 @@ struct FinalResult {
   double train_seconds = 0;
   int64_t params = 0;
   double flops = 0;
-  std::string weights;  // where the trained weights were saved
+  std::string weights;      // where the trained weights were saved
+  std::string model;        // the TorchScript model (model.pt), "" if it could not be written
+  std::string model_error;  // why not, then
   nlohmann::json to_json() const;
 };
 
 FinalResult train_final(const space::SearchSpace& space, const Arch& arch, const data::TaskData& data,
                         estimate::TrainOptions options, double epochs, bool augment, uint64_t seed,
                         const std::string& weights_path, ProgressReporter& progress);
+
+// Writes the TorchScript model of `arch` with the trained weights in `weights_path` to
+// `model_path` (for a final training that ended before model.pt existed); returns "" on success,
+// else why not (the weights stay usable with `nascent export`).
+std::string write_model(const space::SearchSpace& space, const Arch& arch, const data::TaskData& data,
+                        const std::string& weights_path, const std::string& model_path);
 
 }  // namespace nascent::run

@@ -173,9 +173,12 @@ Arch SearchSpace::from_json(const nlohmann::json& j, const std::string& source) 
   if (sp->get<std::string>() != name_)
     throw InputError(source, "space",
                      fmt::format("architecture is for space '{}', not '{}'", sp->get<std::string>(), name_));
+  // hash, params and flops are what `nascent spaces --sample` adds to each line: informational,
+  // so such a line is an architecture file as it stands.
+  static const std::set<std::string> informational = {"hash", "params", "flops"};
   for (auto it = j.begin(); it != j.end(); ++it)
     if (it.key() != "space" && it.key() != "choices" && it.key() != "space_options" &&
-        (text.empty() || it.key() != text))
+        (text.empty() || it.key() != text) && !informational.count(it.key()))
       throw InputError(
           source, it.key(),
           "unknown field; expected space, choices, " + (text.empty() ? "" : text + ", ") + "space_options");

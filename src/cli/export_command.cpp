@@ -1,0 +1,81 @@
+// nascent export: an architecture and its trained weights in, a deployable model file out.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "cli/commands.h"
+#include "nascent/core/config.h"
+#include "nascent/core/error.h"
+#include "nascent/data/dataset.h"
+#include "nascent/export/torchscript.h"
+#include "nascent/run/outputs.h"
+#include "nascent/space/network.h"
+
+namespace nascent::cli {
+namespace fs = std::filesystem;
+
+int run_export(const ExportFlags& f) {
+  const nlohmann::json config = load_config(f.config, f.sets);
+  const std::string cfg_name = f.config.empty() ? "--set" : f.config;
+  ArchFile a = load_arch_file(f.arch, config, cfg_name);
+  if (!fs::is_regular_file(f.weights)) throw InputError(f.weights, "--weights", "no such file");
+  // The task's data as `nascent train` loads it (the config's task section, else Fashion-MNIST):
+  // its shape and classes build the network, its training statistics become the model's input
+  // normalisation.
+  ConfigSection root(config, "", cfg_name);
+  ConfigSection task_sec = root.child("task");
+  const data::TaskData data = data::load_task(data::TaskOptions::from_config(task_sec));
+  const Task& task = data.task;
+  if (!a.space->supports(task))
+    throw InputError(cfg_name, "task",
+                     fmt::format("space '{}' cannot build networks for {} data", a.space->name(), task.kind));
+  auto net = a.space->build(a.arch, task, 1.0);
+  try {
+    torch::load(net, f.weights);
+  } catch (const c10::Error& e) {
+    std::string why = e.what_without_backtrace();
+    why = why.substr(0, why.find('\n'));
+    throw InputError(f.weights, "--weights",
+                     fmt::format("does not hold weights of this {} architecture for {} data with {} classes and "
+                                 "input {} (pass the config it was trained with as --config): {}",
+                                 a.space->name(), task.kind, task.num_classes, fmt::join(task.input_shape, "x"), why));
+  }
+  const fs::path parent = fs::path(f.out).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) fs::create_directories(parent, ec);
+  if (ec) throw InputError(f.out, "--out", "cannot create its directory: " + ec.message());
+
+  exporting::save_torchscript(*net, data, f.out, run::arch_file_json(a.arch, *a.space, a.space_options));
+  // Check the file against the network it came from: the same logits on test examples.
+  torch::jit::Module back = torch::jit::load(f.out);
+  torch::NoGradGuard no_grad;
+  const int64_t n = std::min<int64_t>(256, data.test.size());
+  const torch::Tensor raw = data.test.x.slice(0, 0, n);
+  // The model's input convention: float pixels in [0, 1]; tabular rows and token ids as loaded
+  // (tabular rows are stored standardised: the model wants them raw).
+  torch::Tensor x = raw, want;
+  net->eval();
+  if (task.kind == "image") {
+    x = raw.to(torch::kFloat32).div(255.0);
+    want = net->forward(data::normalize(raw, data));
+  } else if (task.kind == "tabular") {
+    const int64_t f_n = static_cast<int64_t>(data.mean.size());
+    x = raw * torch::tensor(data.std).view({1, f_n}) + torch::tensor(data.mean).view({1, f_n});
+    want = net->forward(raw);
+  } else {
+    want = net->forward(raw);
+  }
+  const double diff = (back.forward({x}).toTensor() - want).abs().max().item<double>();
+  fmt::print(
+      "wrote {} and {} ({} model of the {} architecture [{}], {} parameters; input [batch, {}] {}; "
+      "max |logit difference| to nascent's network on {} test examples: {:.2g})\n",
+      f.out, exporting::description_path(f.out), f.format, a.space->name(), a.space->describe(a.arch),
+      space::count_parameters(*net), fmt::join(task.input_shape, ", "),
+      task.kind == "image" ? "float pixels in [0, 1]" : (task.kind == "text" ? "token ids" : "raw features"), n, diff);
+  return 0;
+}
+
+}  // namespace nascent::cli
