@@ -17,6 +17,7 @@ packages=(
   libopenmpi-dev openmpi-bin  # `mpirun -np N nascent search ...`
   libgtest-dev            # tests
   libbenchmark-dev        # benchmarks
+  chromium-headless-shell # tests: a real browser renders report.html
   # data
   dataset-fashion-mnist   # Fashion-MNIST IDX files under /usr/share/datasets/fashion-mnist
   r-cran-palmerpenguins   # penguins.csv (tabular example and CSV reader tests)

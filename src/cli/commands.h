@@ -70,6 +70,11 @@ struct ExportFlags {
 };
 int run_export(const ExportFlags& f);
 
+struct ReportFlags {
+  std::string run;
+};
+int run_report(const ReportFlags& f);
+
 // The config file (YAML or JSON) with --set overrides applied; an empty path gives {}.
 nlohmann::json load_config(const std::string& path, const std::vector<std::string>& sets);
 struct ArchFile {

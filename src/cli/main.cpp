@@ -107,6 +107,11 @@ int run(int argc, char** argv) {
                   "(default: the space's default task, Fashion-MNIST for image spaces)");
   exp->add_option("--set", ef.sets, "Override a config value by dotted path");
 
+  ReportFlags repf;
+  auto* report =
+      app.add_subcommand("report", "Write a run's report.html: plots, the best architecture drawn, top trials");
+  report->add_option("--run", repf.run, "Run directory (the --out of a search)")->required();
+
   SpacesFlags pf;
   auto* spaces = app.add_subcommand("spaces", "List search spaces, or sample architectures from one");
   spaces->add_option("--space", pf.space, "Show one space: its decisions and size");
@@ -156,6 +161,7 @@ int run(int argc, char** argv) {
     if (*spaces) return run_spaces(pf);
     if (*profile) return run_profile(rf);
     if (*exp) return run_export(ef);
+    if (*report) return run_report(repf);
     if (*worker) return nascent::run::run_worker(worker_run, worker_threads);
   } catch (const nascent::InputError& e) {
     fmt::print(stderr, "nascent: error: {}\n", e.what());

@@ -22,6 +22,7 @@
 #include "nascent/run/outputs.h"
 #include "nascent/run/process_executor.h"
 #include "nascent/run/progress.h"
+#include "nascent/run/report.h"
 #include "nascent/run/runner.h"
 #include "nascent/run/strategy_events.h"
 #include "nascent/store/store.h"
@@ -209,6 +210,7 @@ int run_search(const SearchFlags& f) {
     }
   }
   runner.write_outputs(outcome.status, final);
+  run::write_report(out, *store, *space, cfg.objective);
 
   int ok = 0, failed = 0, rejected = 0, pruned = 0;
   for (const auto& t : trials) {
@@ -239,7 +241,7 @@ int run_search(const SearchFlags& f) {
       fmt::print("model: not written ({}); the weights still export with `nascent export`\n",
                  final.value("model_error", ""));
   }
-  fmt::print("results in {}/ (summary.json, trials.csv, best_arch.json, experiment.db)\n", out);
+  fmt::print("results in {}/ (report.html, summary.json, trials.csv, best_arch.json, experiment.db)\n", out);
   return outcome.status == "interrupted" ? 130 : 0;
 }
 

@@ -116,6 +116,25 @@ double DartsSpace::distinct_size() const {
   return per_cell * per_cell;
 }
 
+Diagram DartsSpace::diagram(const Arch& a) const {
+  const darts::Genotype geno = genotype(a);
+  Diagram d;
+  for (int t = 0; t < 2; ++t) {
+    Diagram::Graph g;
+    g.title = t == 0 ? "normal cell" : "reduction cell";
+    g.nodes = {"c_{k-2}", "c_{k-1}", "2", "3", "4", "5", "c_{k} (concat)"};
+    const std::vector<darts::Gene>& genes = t == 0 ? geno.normal : geno.reduce;
+    for (size_t i = 0; i < genes.size(); ++i) {
+      const int node = static_cast<int>(i / 2) + 2;
+      if (genes[i].op != darts::kNone)
+        g.edges.push_back({genes[i].input, node, darts::op_names()[static_cast<size_t>(genes[i].op)]});
+    }
+    for (int node = 2; node < 6; ++node) g.edges.push_back({node, 6, ""});
+    d.graphs.push_back(g);
+  }
+  return d;
+}
+
 std::string DartsSpace::describe(const Arch& a) const {
   const darts::Genotype g = genotype(a);
   std::string out;

@@ -45,6 +45,8 @@ class DartsSpace : public SearchSpace {
   double distinct_size() const override;
   // Compact: "normal sep3~0+sep3~1 ... reduce max~0+max~1 ...".
   std::string describe(const Arch& arch) const override;
+  // The normal and the reduction cell: inputs c_{k-2}, c_{k-1}, nodes 2..5, their concatenation.
+  Diagram diagram(const Arch& arch) const override;
 
   std::string text_field() const override { return "genotype"; }
   std::string to_text(const Arch& arch) const override;

@@ -51,6 +51,18 @@ Arch Nb201Space::canonical(const Arch& a) const {
 
 std::string Nb201Space::to_text(const Arch& a) const { return nb201::to_string(cell(a)); }
 
+Diagram Nb201Space::diagram(const Arch& a) const {
+  const nb201::Cell c = cell(a);
+  Diagram::Graph g;
+  g.title = "cell";
+  g.nodes = {"0 (input)", "1", "2", "3 (output)"};
+  for (int e = 0; e < nb201::kEdges; ++e)
+    if (c[static_cast<size_t>(e)] != nb201::kNone)
+      g.edges.push_back({nb201::kEdgeList[static_cast<size_t>(e)].from, nb201::kEdgeList[static_cast<size_t>(e)].to,
+                         nb201::op_names()[static_cast<size_t>(c[static_cast<size_t>(e)])]});
+  return Diagram{{g}};
+}
+
 Arch Nb201Space::from_text(const std::string& text, const std::string& source) const {
   return arch(nb201::parse(text, source, text_field()));
 }

@@ -36,6 +36,8 @@ class Nb201Space : public SearchSpace {
   double distinct_size() const override { return nb201::distinct_count(); }
   std::string size_unit() const override { return "cells"; }
   std::string describe(const Arch& arch) const override { return to_text(arch); }
+  // The cell: nodes 0 (input) .. 3 (output), an edge per operation other than `none`.
+  Diagram diagram(const Arch& arch) const override;
 
   // The benchmark's string form, "|nor_conv_3x3~0|+|...~0|...~1|+|...~0|...~1|...~2|".
   std::string text_field() const override { return "string"; }

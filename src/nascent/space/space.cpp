@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <sstream>
 
 #include "nascent/core/config.h"
 #include "nascent/core/error.h"
@@ -271,6 +272,18 @@ const std::string& SearchSpace::option(const Arch& arch, const std::string& deci
   const int i = index_of(decision);
   NASCENT_CHECK(i >= 0, "space '" + name_ + "' has no decision '" + decision + "'");
   return decisions_[i].options[arch.choices[i]];
+}
+
+Diagram SearchSpace::diagram(const Arch& arch) const {
+  Diagram::Graph g;
+  g.title = name_;
+  g.nodes.push_back("input");
+  std::string word;
+  std::istringstream words(describe(arch));
+  while (words >> word) g.nodes.push_back(word);
+  g.nodes.push_back("output");
+  for (int i = 0; i + 1 < static_cast<int>(g.nodes.size()); ++i) g.edges.push_back({i, i + 1, ""});
+  return Diagram{{g}};
 }
 
 std::string SearchSpace::describe(const Arch& arch) const {

@@ -24,6 +24,21 @@ class Network;   // torch module with forward(x); see network.h
 class Supernet;  // one-shot network over the whole space; see supernet.h
 struct SupernetOptions;
 
+// A drawing of an architecture for reports: one or more graphs, each with its nodes in order
+// (drawn left to right) and labelled edges between them.
+struct Diagram {
+  struct Edge {
+    int from = 0, to = 0;
+    std::string label;
+  };
+  struct Graph {
+    std::string title;
+    std::vector<std::string> nodes;
+    std::vector<Edge> edges;
+  };
+  std::vector<Graph> graphs;
+};
+
 class SearchSpace {
  public:
   SearchSpace(std::string name, std::vector<Decision> decisions);
@@ -74,6 +89,9 @@ class SearchSpace {
   const std::string& option(const Arch& arch, const std::string& decision) const;
   // Short human-readable form for progress lines.
   virtual std::string describe(const Arch& arch) const;
+  // The architecture as a drawing (report.html). Default: a chain input -> one node per word of
+  // describe() -> output; cell spaces draw their cells.
+  virtual Diagram diagram(const Arch& arch) const;
 
   // Number of architectures (counting decisions only where active). Doubles: spaces get huge.
   virtual double size() const;

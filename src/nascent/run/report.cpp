@@ -1,0 +1,530 @@
+#include "nascent/run/report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <optional>
+#include <utility>
+
+#include "nascent/run/outputs.h"
+#include "nascent/run/progress.h"
+
+namespace nascent::run {
+
+std::string html_escape(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// A number for people: 0.8812, 41.2k, 1.46M.
+std::string short_number(double v) {
+  const double a = std::fabs(v);
+  if (a >= 1e9) return fmt::format("{:.3g}G", v / 1e9);
+  if (a >= 1e6) return fmt::format("{:.3g}M", v / 1e6);
+  if (a >= 1e4) return fmt::format("{:.3g}k", v / 1e3);
+  if (a >= 100) return fmt::format("{:.0f}", v);
+  return fmt::format("{:.4g}", v);
+}
+
+struct Axis {
+  double lo = 0, hi = 1;
+  bool log = false;
+  std::string label;
+};
+
+// A range around values (padded by 5%; log axes in decades' terms).
+Axis axis_of(const std::vector<double>& values, bool log, const std::string& label) {
+  Axis a;
+  a.log = log;
+  a.label = label;
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (double v : values)
+    if (std::isfinite(v) && (!log || v > 0)) {
+      lo = std::min(lo, log ? std::log10(v) : v);
+      hi = std::max(hi, log ? std::log10(v) : v);
+    }
+  if (!std::isfinite(lo)) lo = 0, hi = 1;
+  if (hi - lo < 1e-12) {
+    const double pad = log ? 0.5 : std::max(std::fabs(lo) * 0.05, 0.01);
+    lo -= pad;
+    hi += pad;
+  }
+  const double pad = (hi - lo) * 0.05;
+  a.lo = lo - pad;
+  a.hi = hi + pad;
+  return a;
+}
+
+// Tick positions (in axis units: log10 for log axes) at 1, 2, 5 x 10^k steps.
+std::vector<double> ticks(const Axis& a) {
+  std::vector<double> out;
+  if (a.log) {
+    for (double d = std::ceil(a.lo); d <= a.hi; d += 1) out.push_back(d);
+    if (out.size() < 2)
+      for (double d = std::floor(a.lo); d <= a.hi; d += 1)
+        for (double m : {2.0, 5.0})
+          if (const double t = d + std::log10(m); t >= a.lo && t <= a.hi) out.push_back(t);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  const double raw = (a.hi - a.lo) / 5;
+  const double mag = std::pow(10, std::floor(std::log10(raw)));
+  double step = mag;
+  for (double m : {1.0, 2.0, 5.0, 10.0})
+    if (m * mag >= raw) {
+      step = m * mag;
+      break;
+    }
+  for (double t = std::ceil(a.lo / step) * step; t <= a.hi + 1e-12; t += step)
+    out.push_back(std::fabs(t) < 1e-12 ? 0 : t);
+  return out;
+}
+
+class SvgPlot {
+ public:
+  SvgPlot(std::string id, Axis x, Axis y) : id_(std::move(id)), x_(std::move(x)), y_(std::move(y)) {}
+
+  double px(double v) const {
+    const double u = x_.log ? std::log10(std::max(v, 1e-300)) : v;
+    return kLeft + (u - x_.lo) / (x_.hi - x_.lo) * (kWidth - kLeft - kRight);
+  }
+  double py(double v) const {
+    const double u = y_.log ? std::log10(std::max(v, 1e-300)) : v;
+    return kHeight - kBottom - (u - y_.lo) / (y_.hi - y_.lo) * (kHeight - kTop - kBottom);
+  }
+  double bottom() const { return kHeight - kBottom; }
+
+  void point(double x, double y, const std::string& cls, const std::string& title) {
+    body_ += fmt::format("<circle class=\"{}\" cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4\"><title>{}</title></circle>\n", cls,
+                         px(x), py(y), html_escape(title));
+  }
+  // A point on the bottom edge (no y value: a failed trial).
+  void floor_mark(double x, const std::string& cls, const std::string& title) {
+    body_ += fmt::format("<path class=\"{}\" d=\"M{:.1f} {:.1f} l6 6 m0 -6 l-6 6\"><title>{}</title></path>\n", cls,
+                         px(x) - 3, bottom() - 9, html_escape(title));
+  }
+  void line(const std::vector<std::pair<double, double>>& pts, const std::string& cls, bool steps) {
+    if (pts.empty()) return;
+    std::string d = fmt::format("M{:.1f} {:.1f}", px(pts[0].first), py(pts[0].second));
+    for (size_t i = 1; i < pts.size(); ++i) {
+      if (steps) d += fmt::format(" H{:.1f}", px(pts[i].first));
+      d += fmt::format(" L{:.1f} {:.1f}", px(pts[i].first), py(pts[i].second));
+    }
+    body_ += fmt::format("<path class=\"{}\" d=\"{}\"/>\n", cls, d);
+  }
+  void legend(const std::vector<std::pair<std::string, std::string>>& items) {  // class, text
+    double x = kLeft + 8;
+    for (const auto& [cls, text] : items) {
+      body_ += fmt::format(
+          "<g class=\"legend\"><circle class=\"{} key\" cx=\"{:.1f}\" cy=\"{}\" r=\"4\"/><text x=\"{:.1f}\" "
+          "y=\"{}\">{}</text></g>\n",
+          cls, x, kTop - 10, x + 8, kTop - 6, html_escape(text));
+      x += 16 + 7.0 * static_cast<double>(text.size());
+    }
+  }
+
+  std::string str() const {
+    std::string s = fmt::format(
+        "<svg id=\"{}\" class=\"plot\" viewBox=\"0 0 {} {}\" width=\"{}\" height=\"{}\" "
+        "xmlns=\"http://www.w3.org/2000/svg\">\n",
+        id_, kWidth, kHeight, kWidth, kHeight);
+    const double x0 = kLeft, x1 = kWidth - kRight, y0 = kTop, y1 = kHeight - kBottom;
+    s +=
+        fmt::format("<rect class=\"frame\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/>\n", x0, y0, x1 - x0, y1 - y0);
+    for (double t : ticks(x_)) {
+      const double v = x_.log ? std::pow(10, t) : t;
+      const double x = px(v);
+      s += fmt::format("<line class=\"grid\" x1=\"{:.1f}\" y1=\"{}\" x2=\"{:.1f}\" y2=\"{}\"/>", x, y0, x, y1);
+      s += fmt::format("<text class=\"tick\" x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", x, y1 + 16,
+                       short_number(v));
+    }
+    for (double t : ticks(y_)) {
+      const double v = y_.log ? std::pow(10, t) : t;
+      const double y = py(v);
+      s += fmt::format("<line class=\"grid\" x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\"/>", x0, y, x1, y);
+      s += fmt::format("<text class=\"tick\" x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", x0 - 6, y + 4,
+                       short_number(v));
+    }
+    s += fmt::format("<text class=\"label\" x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", (x0 + x1) / 2,
+                     kHeight - 6, html_escape(x_.label + (x_.log ? " (log scale)" : "")));
+    s += fmt::format(
+        "<text class=\"label\" transform=\"translate(14 {:.1f}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n",
+        (y0 + y1) / 2, html_escape(y_.label));
+    return s + body_ + "</svg>\n";
+  }
+
+ private:
+  static constexpr int kWidth = 720, kHeight = 340, kLeft = 64, kRight = 16, kTop = 28, kBottom = 44;
+  std::string id_;
+  Axis x_, y_;
+  std::string body_;
+};
+
+const char* kStyle = R"(
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 980px; color: #222; padding: 0 1em; }
+h1 { margin-bottom: 0.2em; } .sub { color: #666; margin-top: 0; }
+table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 14px; }
+td, th { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: left; vertical-align: top; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+code { font-size: 13px; } .arch { font-family: monospace; font-size: 12px; word-break: break-all; }
+svg text { font-size: 12px; fill: #333; } .frame { fill: none; stroke: #999; } .grid { stroke: #eee; }
+.tick { fill: #666; } .label { fill: #333; font-size: 13px; }
+circle.ok { fill: #4477aa; fill-opacity: 0.7; } circle.pareto { fill: #ee6677; stroke: #222; }
+circle.pruned { fill: #bbbbbb; } circle.best { fill: #ee6677; stroke: #222; stroke-width: 1.5; }
+circle.train { fill: #4477aa; } circle.arch { fill: #228833; }
+path.failed { stroke: #cc3311; stroke-width: 2; fill: none; }
+path.best-so-far { stroke: #ee6677; stroke-width: 2; fill: none; }
+path.front { stroke: #ee6677; stroke-width: 1.5; stroke-dasharray: 4 3; fill: none; }
+path.train { stroke: #4477aa; stroke-width: 2; fill: none; } path.arch { stroke: #228833; stroke-width: 2; fill: none; }
+.node rect { fill: #f4f4f4; stroke: #555; rx: 4; } .edge { fill: none; stroke: #777; stroke-width: 1.4; }
+.edge-label { font-size: 11px; fill: #114; } .diagram-title { font-weight: bold; }
+.box { background: #f6f8fa; border: 1px solid #ddd; padding: 0.6em 1em; border-radius: 6px; }
+)";
+
+std::optional<double> metric_of(const Trial& t, const std::string& name) {
+  auto v = t.metric(name);
+  if (v && std::isfinite(*v)) return v;
+  return std::nullopt;
+}
+
+std::string td_num(const std::optional<double>& v) {
+  return "<td class=\"num\">" + (v ? short_number(*v) : std::string("&ndash;")) + "</td>";
+}
+
+}  // namespace
+
+std::string diagram_svg(const space::Diagram& diagram) {
+  std::string out;
+  for (const auto& g : diagram.graphs) {
+    const int n = static_cast<int>(g.nodes.size());
+    // Node widths from their labels; arcs above the row for each edge's first use of a pair,
+    // below for a second edge between the same two nodes.
+    std::vector<double> width(static_cast<size_t>(n)), center(static_cast<size_t>(n));
+    // The gap between neighbours holds the longest label of an edge between neighbours.
+    double gap = 40;
+    int max_span = 1;
+    bool any_below = false;
+    std::map<std::pair<int, int>, int> pairs;
+    for (const auto& e : g.edges) {
+      const int span = std::abs(e.to - e.from);
+      max_span = std::max(max_span, span);
+      if (span == 1) gap = std::max(gap, 20 + 6.6 * static_cast<double>(e.label.size()));
+      if (pairs[{std::min(e.from, e.to), std::max(e.from, e.to)}]++ == 1) any_below = true;
+    }
+    double x = 10;
+    for (int i = 0; i < n; ++i) {
+      width[static_cast<size_t>(i)] = 16 + 7.2 * static_cast<double>(g.nodes[static_cast<size_t>(i)].size());
+      center[static_cast<size_t>(i)] = x + width[static_cast<size_t>(i)] / 2;
+      x += width[static_cast<size_t>(i)] + gap;
+    }
+    const double lift = 28, row = 40 + lift * max_span;
+    const double height = row + (any_below ? 20 + lift * max_span : 24);
+    const double total = x - gap + 10;
+    out += fmt::format(
+        "<svg class=\"diagram\" viewBox=\"0 0 {:.0f} {:.0f}\" width=\"{:.0f}\" height=\"{:.0f}\" "
+        "xmlns=\"http://www.w3.org/2000/svg\">\n<text class=\"diagram-title\" x=\"10\" y=\"16\">{}</text>\n",
+        total, height, total, height, html_escape(g.title));
+    std::map<std::pair<int, int>, int> uses;
+    for (const auto& e : g.edges) {
+      const int a = std::min(e.from, e.to), b = std::max(e.from, e.to);
+      if (a < 0 || b >= n) continue;
+      const bool below = uses[{a, b}]++ % 2 == 1;
+      const double x1 = center[static_cast<size_t>(a)], x2 = center[static_cast<size_t>(b)];
+      const double span = b - a;
+      const double dy = (below ? 1 : -1) * (span == 1 ? (below ? lift : 0) : lift * span);
+      const double y = row + (below ? 12 : -12);
+      // The quadratic's apex is at y + dy; a straight edge's label sits between the two boxes.
+      const double cx = span == 1 && !below
+                            ? (x1 + width[static_cast<size_t>(a)] / 2 + x2 - width[static_cast<size_t>(b)] / 2) / 2
+                            : (x1 + x2) / 2;
+      const double cy = y + 2 * dy;
+      if (span == 1 && !below)
+        out += fmt::format("<path class=\"edge\" d=\"M{:.1f} {:.1f} L{:.1f} {:.1f}\"/>",
+                           x1 + width[static_cast<size_t>(a)] / 2, row, x2 - width[static_cast<size_t>(b)] / 2, row);
+      else
+        out += fmt::format("<path class=\"edge\" d=\"M{:.1f} {:.1f} Q{:.1f} {:.1f} {:.1f} {:.1f}\"/>", x1, y, cx, cy,
+                           x2, y);
+      if (!e.label.empty())
+        out += fmt::format("<text class=\"edge-label\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>", cx,
+                           span == 1 && !below ? row - 6 : y + dy + (below ? 12 : -4), html_escape(e.label));
+      out += "\n";
+    }
+    for (int i = 0; i < n; ++i)
+      out += fmt::format(
+          "<g class=\"node\"><rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"24\"/><text x=\"{:.1f}\" "
+          "y=\"{:.1f}\" text-anchor=\"middle\">{}</text></g>\n",
+          center[static_cast<size_t>(i)] - width[static_cast<size_t>(i)] / 2, row - 12, width[static_cast<size_t>(i)],
+          center[static_cast<size_t>(i)], row + 4, html_escape(g.nodes[static_cast<size_t>(i)]));
+    out += "</svg>\n";
+  }
+  return out;
+}
+
+std::string report_html(const ReportInput& in) {
+  const std::vector<Trial>& trials = *in.trials;
+  const space::SearchSpace& space = *in.space;
+  const Objective& objective = *in.objective;
+  const ObjectiveMetric primary = objective.metrics().front();
+  const std::string m = primary.name;
+  auto better = [&](double a, double b) { return primary.maximize ? a > b : a < b; };
+  auto feasible = [&](const Trial& t) { return t.status == TrialStatus::kOk && !objective.violation(t.metrics); };
+
+  std::map<std::string, int> counts;
+  for (const auto& t : trials) counts[to_string(t.status)]++;
+  const std::optional<size_t> best = objective.best(trials);
+  const nlohmann::json& summary = in.summary;
+  const std::string strategy = summary.is_object() ? summary.value("strategy", std::string()) : std::string();
+  const double elapsed = summary.is_object() ? summary.value("elapsed_s", 0.0) : 0.0;
+  const std::string status = summary.is_object() ? summary.value("status", std::string("unknown")) : "unknown";
+
+  std::string h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  h += fmt::format("<title>nascent report: {}</title>\n<style>{}</style>\n</head>\n<body>\n", html_escape(in.run_dir),
+                   kStyle);
+  h += "<h1>nascent search report</h1>\n";
+  h += fmt::format(
+      "<p class=\"sub\">run <code>{}</code> &middot; space <b>{}</b> &middot; strategy <b>{}</b> &middot; "
+      "seed {} &middot; {} &middot; {}, {} trial{} in {}</p>\n",
+      html_escape(in.run_dir), html_escape(space.name()), html_escape(strategy), in.config.value("seed", 0),
+      html_escape(objective.describe()), html_escape(status), trials.size(), trials.size() == 1 ? "" : "s",
+      format_duration(elapsed));
+
+  h += "<section id=\"counts\"><table><tr>";
+  for (const char* s : {"ok", "failed", "rejected", "pruned", "running"})
+    h += fmt::format("<th class=\"num\">{}</th>", s);
+  h += "</tr><tr>";
+  for (const char* s : {"ok", "failed", "rejected", "pruned", "running"})
+    h += fmt::format("<td class=\"num\">{}</td>", counts.count(s) ? counts[s] : 0);
+  h += "</tr></table></section>\n";
+
+  // The best architecture: its drawing, metrics and final training.
+  h += "<section id=\"best\">\n<h2>Best architecture</h2>\n";
+  if (best) {
+    const Trial& b = trials[*best];
+    h += fmt::format(
+        "<p>Trial #{} &middot; {} <b>{}</b> &middot; {} parameters &middot; {} FLOPs &middot; fidelity "
+        "<code>{}</code></p>\n<p class=\"arch\">{}</p>\n",
+        b.id, html_escape(m), short_number(metric_of(b, m).value_or(NAN)),
+        short_number(metric_of(b, "params").value_or(NAN)), short_number(metric_of(b, "flops").value_or(NAN)),
+        html_escape(b.proposal.fidelity.key()), html_escape(space.describe(b.proposal.arch)));
+    h += "<div id=\"arch-diagram\">\n" + diagram_svg(space.diagram(b.proposal.arch)) + "</div>\n";
+  } else {
+    h += "<p>No trial succeeded (see the failures below).</p>\n";
+  }
+  if (summary.is_object() && summary.contains("final") && summary["final"].is_object()) {
+    const nlohmann::json& f = summary["final"];
+    h += fmt::format(
+        "<div class=\"box\" id=\"final\"><b>Final training</b> from scratch on train + validation, {} "
+        "epochs: test accuracy <b>{:.4f}</b>, {} training.<br>",
+        f.value("epochs", 0.0), f.value("test_accuracy", 0.0), format_duration(f.value("train_seconds", 0.0)));
+    if (!f.value("model", std::string()).empty())
+      h += fmt::format(
+          "Deployable model: <code>{}</code> (TorchScript) with <code>model.json</code>; weights "
+          "<code>{}</code>.",
+          html_escape(f.value("model", std::string())), html_escape(f.value("weights", std::string())));
+    else
+      h += fmt::format("Weights: <code>{}</code>.", html_escape(f.value("weights", std::string())));
+    h += "</div>\n";
+  }
+  h += "</section>\n";
+
+  // Search progress: every trial's value in order, and the best so far.
+  std::vector<double> xs, ys;
+  for (const auto& t : trials) {
+    xs.push_back(static_cast<double>(t.id));
+    if (auto v = metric_of(t, m)) ys.push_back(*v);
+  }
+  if (!trials.empty()) {
+    SvgPlot p("progress-plot", axis_of(xs, false, "trial"), axis_of(ys, false, m));
+    std::vector<std::pair<double, double>> steps;
+    std::optional<double> so_far;
+    for (const auto& t : trials) {
+      const auto v = metric_of(t, m);
+      const std::string title = fmt::format("trial #{} {}: {} {}{}", t.id, to_string(t.status), m,
+                                            v ? short_number(*v) : "-", t.reason.empty() ? "" : " (" + t.reason + ")");
+      if (t.status == TrialStatus::kFailed || (t.status != TrialStatus::kRunning && !v)) {
+        p.floor_mark(static_cast<double>(t.id), "failed", title);
+        continue;
+      }
+      if (!v) continue;
+      p.point(static_cast<double>(t.id), *v, t.status == TrialStatus::kOk ? "ok" : "pruned",
+              title + " [" + space.describe(t.proposal.arch) + "]");
+      if (feasible(t) && (!so_far || better(*v, *so_far))) so_far = *v;
+      if (so_far) steps.emplace_back(static_cast<double>(t.id), *so_far);
+    }
+    p.line(steps, "best-so-far", /*steps=*/true);
+    p.legend({{"ok", "ok trial"}, {"pruned", "pruned / other"}, {"best", "best so far"}});
+    h += "<section id=\"progress\">\n<h2>Search progress</h2>\n" + p.str() +
+         "<p>Each point is a trial (hover for its architecture); crosses on the bottom edge failed. The line is the "
+         "best feasible value so far.</p>\n</section>\n";
+  }
+
+  // Trade-off: the objective's two metrics, or the primary metric against parameters.
+  const std::string xm = objective.multi() ? objective.metrics()[1].name : "params";
+  std::vector<double> tx, ty;
+  for (const auto& t : trials)
+    if (t.status == TrialStatus::kOk)
+      if (auto a = metric_of(t, xm), b = metric_of(t, m); a && b) {
+        tx.push_back(*a);
+        ty.push_back(*b);
+      }
+  if (!tx.empty()) {
+    const bool log_x = std::all_of(tx.begin(), tx.end(), [](double v) { return v > 0; }) &&
+                       *std::max_element(tx.begin(), tx.end()) > 20 * *std::min_element(tx.begin(), tx.end());
+    SvgPlot p("tradeoff-plot", axis_of(tx, log_x, xm), axis_of(ty, false, m));
+    const bool x_max = objective.multi() ? objective.metrics()[1].maximize : false;
+    Objective pair({primary, ObjectiveMetric{xm, x_max}}, objective.constraints());
+    std::vector<size_t> front = pair.pareto_front(trials);
+    std::vector<bool> on_front(trials.size(), false);
+    for (size_t i : front) on_front[i] = true;
+    std::vector<std::pair<double, double>> front_pts;
+    for (size_t i = 0; i < trials.size(); ++i) {
+      const Trial& t = trials[i];
+      if (t.status != TrialStatus::kOk) continue;
+      const auto a = metric_of(t, xm), b = metric_of(t, m);
+      if (!a || !b) continue;
+      p.point(*a, *b, on_front[i] ? "pareto" : "ok",
+              fmt::format("trial #{}: {} {}, {} {} [{}]", t.id, m, short_number(*b), xm, short_number(*a),
+                          space.describe(t.proposal.arch)));
+      if (on_front[i]) front_pts.emplace_back(*a, *b);
+    }
+    std::sort(front_pts.begin(), front_pts.end());
+    p.line(front_pts, "front", /*steps=*/false);
+    p.legend({{"ok", "trial"}, {"pareto", "Pareto front"}});
+    h += fmt::format("<section id=\"tradeoff\">\n<h2>{} against {}</h2>\n", html_escape(m), html_escape(xm)) + p.str() +
+         fmt::format("<p>{} trials on the Pareto front: no other feasible trial is better in both {} and {}.</p>\n",
+                     front.size(), html_escape(m), html_escape(xm)) +
+         "</section>\n";
+  }
+
+  // One-shot strategies: the supernet's training, epoch by epoch.
+  if (!in.supernet.empty()) {
+    std::vector<double> ex, ey;
+    std::vector<std::pair<double, double>> train, arch;
+    for (const auto& e : in.supernet) {
+      const double epoch = e.data.value("epoch", 0.0);
+      ex.push_back(epoch);
+      if (e.data.contains("train_accuracy")) {
+        train.emplace_back(epoch, e.data.value("train_accuracy", 0.0));
+        ey.push_back(train.back().second);
+      }
+      if (e.data.contains("arch_accuracy") && e.data.value("alphas_trained", true)) {
+        arch.emplace_back(epoch, e.data.value("arch_accuracy", 0.0));
+        ey.push_back(arch.back().second);
+      }
+    }
+    SvgPlot p("supernet-plot", axis_of(ex, false, "supernet epoch"), axis_of(ey, false, "accuracy"));
+    p.line(train, "train", false);
+    p.line(arch, "arch", false);
+    for (const auto& [x, y] : train) p.point(x, y, "train", fmt::format("epoch {}: weight-step accuracy {:.4f}", x, y));
+    for (const auto& [x, y] : arch)
+      p.point(x, y, "arch", fmt::format("epoch {}: architecture-step accuracy {:.4f}", x, y));
+    p.legend({{"train", "weight steps (training part)"}, {"arch", "architecture steps (held-out part)"}});
+    h += "<section id=\"supernet\">\n<h2>Supernet training</h2>\n" + p.str();
+    h += "<table><tr><th class=\"num\">epoch</th><th class=\"num\">loss</th><th class=\"num\">accuracy</th><th "
+         "class=\"num\">seconds</th><th>derived architecture</th></tr>\n";
+    for (const auto& e : in.supernet)
+      h += fmt::format(
+          "<tr><td class=\"num\">{}</td><td class=\"num\">{:.3f}</td><td class=\"num\">{:.3f}</td><td "
+          "class=\"num\">{:.1f}</td><td class=\"arch\">{}</td></tr>\n",
+          e.data.value("epoch", 0), e.data.value("train_loss", 0.0), e.data.value("train_accuracy", 0.0),
+          e.data.value("seconds", 0.0), html_escape(e.data.value("derived_text", std::string())));
+    h += "</table>\n</section>\n";
+  }
+
+  // The best trials.
+  std::vector<size_t> ok;
+  for (size_t i = 0; i < trials.size(); ++i)
+    if (feasible(trials[i]) && metric_of(trials[i], m)) ok.push_back(i);
+  std::stable_sort(ok.begin(), ok.end(),
+                   [&](size_t a, size_t b) { return better(*metric_of(trials[a], m), *metric_of(trials[b], m)); });
+  if (!ok.empty()) {
+    h += fmt::format("<section id=\"top\">\n<h2>Top {} of {} feasible trials</h2>\n<table>",
+                     std::min<size_t>(10, ok.size()), ok.size());
+    h += fmt::format(
+        "<tr><th class=\"num\">rank</th><th class=\"num\">trial</th><th class=\"num\">{}</th><th "
+        "class=\"num\">params</th><th class=\"num\">FLOPs</th><th class=\"num\">train s</th><th>fidelity</th>"
+        "<th>architecture</th></tr>\n",
+        html_escape(m));
+    for (size_t r = 0; r < std::min<size_t>(10, ok.size()); ++r) {
+      const Trial& t = trials[ok[r]];
+      h += fmt::format(
+          "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td>{}{}{}{}<td><code>{}</code></td><td "
+          "class=\"arch\">{}</td></tr>\n",
+          r + 1, t.id, td_num(metric_of(t, m)), td_num(metric_of(t, "params")), td_num(metric_of(t, "flops")),
+          td_num(metric_of(t, "train_seconds")), html_escape(t.proposal.fidelity.key()),
+          html_escape(space.describe(t.proposal.arch)));
+    }
+    h += "</table>\n</section>\n";
+  }
+
+  // What went wrong.
+  std::vector<const Trial*> bad;
+  for (const auto& t : trials)
+    if (t.status == TrialStatus::kFailed || t.status == TrialStatus::kRejected) bad.push_back(&t);
+  if (!bad.empty()) {
+    h += fmt::format(
+        "<section id=\"failures\">\n<h2>Failed and rejected trials ({})</h2>\n<table><tr><th "
+        "class=\"num\">trial</th><th>status</th><th>reason</th></tr>\n",
+        bad.size());
+    for (size_t i = 0; i < std::min<size_t>(30, bad.size()); ++i)
+      h += fmt::format("<tr><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>\n", bad[i]->id,
+                       to_string(bad[i]->status), html_escape(bad[i]->reason));
+    h += "</table>\n";
+    if (bad.size() > 30) h += fmt::format("<p>... and {} more (trials.csv has them all).</p>\n", bad.size() - 30);
+    h += "</section>\n";
+  }
+
+  h += "<details><summary>Config</summary><pre>" + html_escape(in.config.dump(2)) + "</pre></details>\n";
+  h += "</body>\n</html>\n";
+  return h;
+}
+
+std::string write_report(const std::string& run_dir, const store::Store& store, const space::SearchSpace& space,
+                         const Objective& objective) {
+  const std::vector<Trial> trials = store.trials();
+  ReportInput in;
+  in.run_dir = run_dir;
+  in.trials = &trials;
+  in.space = &space;
+  in.objective = &objective;
+  in.config = store::Store::read_config(store.path());
+  in.supernet = store.events("supernet_epoch");
+  std::ifstream summary(run_dir + "/summary.json");
+  if (summary) {
+    try {
+      in.summary = nlohmann::json::parse(summary);
+    } catch (const nlohmann::json::parse_error&) {
+      in.summary = nullptr;  // a report without the summary's parts rather than none
+    }
+  }
+  const std::string path = run_dir + "/report.html";
+  write_file_atomic(path, report_html(in));
+  return path;
+}
+
+}  // namespace nascent::run

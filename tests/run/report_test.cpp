@@ -1,0 +1,116 @@
+#include "nascent/run/report.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "nascent/space/darts.h"
+#include "nascent/space/nb201.h"
+
+namespace nascent::run {
+namespace {
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+  return n;
+}
+
+// The part of the page from the element with this id to the end of its section.
+std::string section(const std::string& html, const std::string& id) {
+  const size_t start = html.find("id=\"" + id + "\"");
+  if (start == std::string::npos) return "";
+  return html.substr(start, html.find("</section>", start) - start);
+}
+
+Trial trial(const space::Nb201Space& s, int64_t id, const std::string& cell, TrialStatus status, double acc,
+            double params) {
+  Trial t;
+  t.id = id;
+  t.proposal.arch = s.from_text(cell, "test");
+  t.status = status;
+  if (status == TrialStatus::kFailed) {
+    t.reason = "loss is NaN <script>";
+  } else {
+    t.metrics["val_accuracy"] = acc;
+    t.metrics["params"] = params;
+  }
+  return t;
+}
+
+TEST(Report, PlotsEveryTrialMarksTheParetoFrontAndRanksTheBestFirst) {
+  space::Nb201Space s;
+  const std::vector<Trial> trials = {
+      trial(s, 1, "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|", TrialStatus::kOk, 0.80, 1000),
+      trial(s, 2, "|nor_conv_1x1~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|", TrialStatus::kOk, 0.85, 3000),
+      trial(s, 3, "|avg_pool_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|", TrialStatus::kFailed, 0, 0),
+      trial(s, 4, "|nor_conv_3x3~0|+|nor_conv_3x3~0|none~1|+|skip_connect~0|none~1|none~2|", TrialStatus::kOk, 0.83,
+            5000),  // dominated by trial 2: less accurate and larger
+      trial(s, 5, "|skip_connect~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|", TrialStatus::kPruned, 0.6, 900),
+  };
+  const Objective objective;  // maximise val_accuracy
+  ReportInput in;
+  in.run_dir = "runs/x";
+  in.trials = &trials;
+  in.space = &s;
+  in.objective = &objective;
+  in.config = {{"seed", 7}};
+  in.summary = {{"strategy", "random"}, {"status", "done"}, {"elapsed_s", 65.0}};
+  const std::string html = report_html(in);
+
+  const std::string progress = section(html, "progress-plot");
+  EXPECT_EQ(count(progress, "<title>trial #"), 5u);               // every trial, the failed one as a cross
+  EXPECT_EQ(count(progress, "<path class=\"failed\""), 1u);       // ... this one
+  EXPECT_EQ(count(progress, "<circle class=\"pruned\" cx"), 1u);  // pruned trials in grey
+  EXPECT_EQ(count(progress, "<path class=\"best-so-far\""), 1u);
+  const std::string tradeoff = section(html, "tradeoff-plot");
+  EXPECT_EQ(count(tradeoff, "<circle class=\"pareto\" cx"), 2u);  // trials 1 (smallest) and 2 (most accurate)
+  EXPECT_EQ(count(tradeoff, "<circle class=\"ok\" cx"), 1u);      // trial 4
+  EXPECT_NE(tradeoff.find("2 trials on the Pareto front"), std::string::npos);
+
+  // The top table in order 2, 4, 1; the pruned and failed trials are not in it.
+  const std::string top = section(html, "top");
+  const size_t r2 = top.find("<td class=\"num\">2</td><td class=\"num\">2</td>");
+  ASSERT_NE(top.find("<td class=\"num\">1</td><td class=\"num\">2</td>"), std::string::npos) << top;
+  EXPECT_NE(top.find("<td class=\"num\">2</td><td class=\"num\">4</td>"), std::string::npos) << top;
+  EXPECT_NE(top.find("<td class=\"num\">3</td><td class=\"num\">1</td>"), std::string::npos) << top;
+  EXPECT_EQ(r2, std::string::npos);
+  EXPECT_NE(html.find("Top 3 of 3 feasible trials"), std::string::npos);
+
+  // The best cell drawn: its two edges other than none, labelled.
+  const std::string best = section(html, "best");
+  EXPECT_NE(best.find("Trial #2"), std::string::npos);
+  EXPECT_EQ(count(best, "<path class=\"edge\""), 2u);
+  EXPECT_NE(best.find(">nor_conv_1x1</text>"), std::string::npos);
+  EXPECT_NE(best.find(">skip_connect</text>"), std::string::npos);
+
+  // Text from trials is escaped; the header counts.
+  EXPECT_EQ(html.find("<script>"), std::string::npos);
+  EXPECT_NE(section(html, "failures").find("loss is NaN &lt;script&gt;"), std::string::npos);
+  EXPECT_NE(html.find("seed 7"), std::string::npos);
+  EXPECT_NE(html.find("5 trials in 1m05s"), std::string::npos);
+}
+
+TEST(Report, DartsDiagramDrawsBothCellsWithTwoInputsPerNode) {
+  space::DartsSpace s;
+  Rng rng(3);
+  const Arch a = s.sample(rng);
+  const space::Diagram d = s.diagram(a);
+  ASSERT_EQ(d.graphs.size(), 2u);
+  const space::darts::Genotype g = s.genotype(a);
+  for (int t = 0; t < 2; ++t) {
+    const auto& genes = t == 0 ? g.normal : g.reduce;
+    size_t ops = 0;
+    for (const auto& gene : genes) ops += gene.op != space::darts::kNone;
+    EXPECT_EQ(d.graphs[static_cast<size_t>(t)].nodes.size(), 7u);
+    EXPECT_EQ(d.graphs[static_cast<size_t>(t)].edges.size(), ops + 4);  // + the four into the concatenation
+    const std::string svg = diagram_svg(space::Diagram{{d.graphs[static_cast<size_t>(t)]}});
+    EXPECT_EQ(count(svg, "<path class=\"edge\""), ops + 4);
+    EXPECT_EQ(count(svg, "<g class=\"node\">"), 7u);
+  }
+}
+
+TEST(Report, EscapesMarkup) { EXPECT_EQ(html_escape("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;"); }
+
+}  // namespace
+}  // namespace nascent::run
