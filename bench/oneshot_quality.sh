@@ -90,20 +90,26 @@ def events(name):
     con = sqlite3.connect(db)
     rows = con.execute("select data from strategy_event where kind = 'supernet_epoch' order by step").fetchall()
     return [json.loads(r[0]) for r in rows]
-lines = ["# One-shot quality on nb201 (C=8, N=1), Fashion-MNIST, seed 0", "",
+lines = ["# One-shot quality on nb201 (C=8, N=1), Fashion-MNIST, seeds 0-2", "",
          "`bench/oneshot_quality.sh` (seed 0 unless the name says otherwise): every architecture trained standalone by the runner at the table's fidelity "
          "(3 epochs on 20,000 training images, `examples/estimator_quality.yaml`); the supernets train 8 epochs on "
          "the same 20,000 images (10,000 for the weights, 10,000 for the architecture), batch 64. darts1 / darts2: "
          "order 1 / 2 with DARTS- (`remedy: auxiliary_skip`); darts1_noremedy: `remedy: none`; darts1_beta: order 1 "
-         "with beta-DARTS (`remedy: beta_decay`, the default since these runs); darts2_beta: order 2 with beta-DARTS; gdas24: gdas with 24 supernet epochs.", "",
+         "with beta-DARTS (`remedy: beta_decay`, the default since these runs); darts2_beta: order 2 with beta-DARTS; gdas24: gdas with 24 supernet epochs; "
+         "gdas_beta: gdas with beta-DARTS' regulariser on its alphas; gdas_warm: gdas whose alphas stay frozen for the first 3 of 8 epochs (uniformly sampled paths); "
+         "gdas_warmbeta: both.", "",
          f"Reference: the first 20 random architectures of `{table}`: median val_accuracy **{med:.4f}** "
          f"(min {min(first):.4f}, max {max(first):.4f}); over all {len(known)} measured random architectures: "
          f"median {statistics.median(known):.4f}, max {max(known):.4f}.", "",
          "| search | derived cell | val_accuracy | >= median | rank among the table's random | skip+pool edges (of 6) | supernet s/epoch | run seconds |",
          "|---|---|---|---|---|---|---|---|"]
 for name in ["darts1", "darts1_noremedy", "darts2", "gdas", "spos", "darts1_seed1", "darts1_seed2", "gdas_seed1", "gdas_seed2",
-             "darts1_beta_seed0", "darts1_beta_seed1", "darts1_beta_seed2", "darts2_beta_seed0",
-             "gdas24_seed0", "gdas24_seed1", "gdas24_seed2"]:
+             "darts1_beta_seed0", "darts1_beta_seed1", "darts1_beta_seed2",
+             "darts2_beta_seed0", "darts2_beta_seed1", "darts2_beta_seed2", "spos_seed1", "spos_seed2",
+             "gdas24_seed0", "gdas24_seed1", "gdas24_seed2",
+             "gdas_beta_seed0", "gdas_beta_seed1", "gdas_beta_seed2",
+             "gdas_warm_seed0", "gdas_warm_seed1", "gdas_warm_seed2",
+             "gdas_warmbeta_seed0", "gdas_warmbeta_seed1", "gdas_warmbeta_seed2"]:
     path = f"{dir}/{name}/trials.csv"
     ok = []
     if os.path.exists(path):
