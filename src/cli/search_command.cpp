@@ -210,7 +210,11 @@ int run_search(const SearchFlags& f) {
     }
   }
   runner.write_outputs(outcome.status, final);
-  run::write_report(out, *store, *space, cfg.objective);
+  try {
+    run::write_report(out, *store, *space, cfg.objective);
+  } catch (const std::exception& e) {  // the results are written; a report is not worth failing for
+    progress.message(fmt::format("report.html not written: {} (nascent report --run {} tries again)", e.what(), out));
+  }
 
   int ok = 0, failed = 0, rejected = 0, pruned = 0;
   for (const auto& t : trials) {
