@@ -67,6 +67,16 @@ std::string broadcast(GraphConverter& g, const std::string& name, const std::vec
 
 namespace {
 
+// broadcast() after lining lower ranks up with the last dimensions (numpy broadcasting).
+std::string broadcast_runtime(GraphConverter& g, const std::string& name, const std::vector<int64_t>& shape,
+                              const std::vector<int64_t>& to) {
+  if (shape == to) return name;
+  std::vector<int64_t> from = shape;
+  if (from.size() < to.size()) from.insert(from.begin(), to.size() - from.size(), 1);
+  const std::string same_rank = from.size() == shape.size() ? name : g.reshape(name, shape, from);
+  return broadcast(g, same_rank, from, to);
+}
+
 // A product of two run-time tensors: OpenCV 4.6 fuses an elementwise operation with a number
 // that follows it (scores / sqrt(d) in attention) into the product and then ignores it.
 bool is_runtime_product(const GraphConverter& g, const Value* v) {
@@ -85,12 +95,7 @@ std::string elementwise_operand(GraphConverter& g, const Node* n, const Value* v
     return expanded_constant(g, g.known(v).toTensor().to(dtype), to, g.name_hint(v));
   const std::string name = operand(g, v, dtype);
   if (g.is_known(v)) return name;
-  std::vector<int64_t> from = g.shape(v);
-  if (from == to) return name;
-  // Lower ranks line up with the last dimensions (numpy broadcasting).
-  if (from.size() < to.size()) from.insert(from.begin(), to.size() - from.size(), 1);
-  const std::string same_rank = from.size() == g.shape(v).size() ? name : g.reshape(name, g.shape(v), from);
-  return broadcast(g, same_rank, from, to);
+  return broadcast_runtime(g, name, g.shape(v), to);
 }
 
 // Elementwise `op_type` over the first two inputs in the output's type; add and sub scale the
@@ -201,7 +206,7 @@ void masked_fill(GraphConverter& g, const Node* n) {
     keep = expanded_constant(g, 1 - mask, g.shape(n->output()), "keep");
     fill = expanded_constant(g, mask * value, g.shape(n->output()), "fill");
   } else {
-    const std::string mask = operand(g, n->input(1), dt);
+    const std::string mask = broadcast_runtime(g, operand(g, n->input(1), dt), g.shape(n->input(1)), g.shape(x));
     keep = g.add("Sub", {g.scalar(1, dt), mask});
     fill = g.add("Mul", {mask, g.scalar(value, dt)});
   }
