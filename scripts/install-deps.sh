@@ -14,8 +14,10 @@ packages=(
   libcli11-dev            # command-line parsing
   libspdlog-dev libfmt-dev  # logging and formatting
   zlib1g-dev              # gzip IDX files
+  libonnx-dev libprotobuf-dev  # ONNX export: the ModelProto classes and onnx::checker
   libopenmpi-dev openmpi-bin  # `mpirun -np N nascent search ...`
   libgtest-dev            # tests
+  libopencv-dnn-dev       # tests: run exported ONNX models in an independent runtime
   libbenchmark-dev        # benchmarks
   chromium-headless-shell # tests: a real browser renders report.html
   # data

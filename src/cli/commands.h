@@ -63,7 +63,7 @@ int run_profile(const ProfileFlags& f);
 struct ExportFlags {
   std::string arch;
   std::string weights;
-  std::string format = "torchscript";  // torchscript
+  std::string format = "torchscript";  // torchscript | onnx
   std::string out;
   std::string config;
   std::vector<std::string> sets;

@@ -10,6 +10,7 @@
 #include "nascent/core/config.h"
 #include "nascent/core/error.h"
 #include "nascent/data/dataset.h"
+#include "nascent/export/onnx.h"
 #include "nascent/export/torchscript.h"
 #include "nascent/run/outputs.h"
 #include "nascent/space/network.h"
@@ -48,7 +49,18 @@ int run_export(const ExportFlags& f) {
   if (!parent.empty()) fs::create_directories(parent, ec);
   if (ec) throw InputError(f.out, "--out", "cannot create its directory: " + ec.message());
 
-  exporting::save_torchscript(*net, data, f.out, run::arch_file_json(a.arch, *a.space, a.space_options));
+  const nlohmann::json arch = run::arch_file_json(a.arch, *a.space, a.space_options);
+  if (f.format == "onnx") {
+    exporting::save_onnx(*net, data, f.out, arch);
+    fmt::print(
+        "wrote {} and {} (ONNX opset {} model of the {} architecture [{}], {} parameters; input x [batch, {}] "
+        "{}, output logits; checked by onnx::checker)\n",
+        f.out, exporting::description_path(f.out), exporting::kOnnxOpset, a.space->name(), a.space->describe(a.arch),
+        space::count_parameters(*net), fmt::join(task.input_shape, ", "),
+        task.kind == "image" ? "float pixels in [0, 1]" : (task.kind == "text" ? "token ids" : "raw features"));
+    return 0;
+  }
+  exporting::save_torchscript(*net, data, f.out, arch);
   // Check the file against the network it came from: the same logits on test examples.
   torch::jit::Module back = torch::jit::load(f.out);
   torch::NoGradGuard no_grad;

@@ -99,8 +99,10 @@ int run(int argc, char** argv) {
   exp->add_option("--weights", ef.weights,
                   "Trained weights (weights.pt of `nascent train` or a search's final training)")
       ->required();
-  exp->add_option("--format", ef.format, "torchscript: a TorchScript module for torch.jit.load / torch::jit::load")
-      ->check(CLI::IsMember({"torchscript"}));
+  exp->add_option("--format", ef.format,
+                  "torchscript (default): a TorchScript module for torch.jit.load / torch::jit::load; onnx: an ONNX "
+                  "model (opset 13) for onnxruntime, OpenCV DNN and other runtimes")
+      ->check(CLI::IsMember({"torchscript", "onnx"}));
   exp->add_option("--out", ef.out, "Model file to write (e.g. model.pt)")->required();
   exp->add_option("--config", ef.config,
                   "Config the weights were trained with: its task fixes the input shape and classes "

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "export/export_fixture.h"
 #include "nascent/core/config.h"
 #include "nascent/core/error.h"
 #include "nascent/core/rng.h"
@@ -15,22 +16,8 @@
 namespace nascent::exporting {
 namespace {
 
-nlohmann::json space_options(const std::string& name) {
-  if (name != "declared") return nlohmann::json::object();
-  return parse_yaml_value(R"({layers: [
-      {type: conv, channels: {choice: [8, 16]}}, {type: batchnorm}, {type: activation, act: {choice: [hswish, gelu]}},
-      {repeat: {choice: [1, 2]}, layers: [{type: conv, channels: {choice: [8, 16]}, kernel: {choice: [3, 5]}}]},
-      {type: global_pool}, {type: dropout, rate: 0.3}, {type: linear, units: {choice: [16, 32]}}]})",
-                          "test");
-}
-
-// An input batch for the task: normal noise (images, tabular) or token ids 1..vocab-1 (text).
-torch::Tensor random_input(const Task& task, int64_t batch) {
-  std::vector<int64_t> shape = task.input_shape;
-  shape.insert(shape.begin(), batch);
-  if (task.kind == "text") return torch::randint(1, task.vocab_size, shape, torch::kInt64);
-  return torch::randn(shape);
-}
+using export_test::random_input;
+using export_test::space_options;
 
 TEST(TorchScript, EverySpaceExportsAModuleThatNormalisesItsInputAndComputesTheSameLogitsForAnyBatchSize) {
   test::TempDir dir;
@@ -42,12 +29,9 @@ TEST(TorchScript, EverySpaceExportsAModuleThatNormalisesItsInputAndComputesTheSa
     data.task = space->default_task();
     const Task& task = data.task;
     // Normalisation statistics that are not the identity: the model must apply them.
-    const int64_t stats =
-        task.kind == "image" ? task.input_shape[0] : (task.kind == "tabular" ? task.input_shape[0] : 0);
-    for (int64_t i = 0; i < stats; ++i) {
-      data.mean.push_back(0.25f + 0.01f * static_cast<float>(i));
-      data.std.push_back(0.5f + 0.02f * static_cast<float>(i));
-    }
+    const InputTransform stats = export_test::test_transform(task);
+    data.mean = stats.mean;
+    data.std = stats.std;
     Rng rng(11);
     const Arch arch = space->sample(rng);
     torch::manual_seed(3);

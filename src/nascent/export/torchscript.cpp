@@ -85,6 +85,10 @@ torch::jit::Module trace(space::Network& net, const torch::Tensor& example, cons
   return m;
 }
 
+void write_description(const std::string& model_path, const nlohmann::json& description) {
+  write_atomic(description_path(model_path), description.dump(2) + "\n");
+}
+
 std::string description_path(const std::string& model_path) {
   return std::filesystem::path(model_path).replace_extension(".json").string();
 }
@@ -126,7 +130,7 @@ torch::jit::Module save_torchscript(space::Network& net, const data::TaskData& d
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec) throw InputError(path, "--out", "cannot write the model: " + ec.message());
-  write_atomic(description_path(path), describe_model(data, arch, "torchscript").dump(2) + "\n");
+  write_description(path, describe_model(data, arch, "torchscript"));
   return m;
 }
 

@@ -53,5 +53,7 @@ nlohmann::json describe_model(const data::TaskData& data, const nlohmann::json& 
 
 // The description's path for a model path: model.pt -> model.json.
 std::string description_path(const std::string& model_path);
+// Writes `description` to description_path(model_path), atomically.
+void write_description(const std::string& model_path, const nlohmann::json& description);
 
 }  // namespace nascent::exporting
