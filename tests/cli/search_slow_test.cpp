@@ -110,6 +110,14 @@ TEST(SearchEndToEnd, SmokeRunIsCompleteAndDeterministicAndSurvivesKill9) {
   EXPECT_NE(e.out.find("max |logit difference| to nascent's network on 256 test examples: 0"), std::string::npos)
       << e.out;
   EXPECT_NEAR(accuracy_of(dir.file("exported/m.pt")), trained["test_accuracy"].get<double>(), 1.0 / n);
+  // ... and as ONNX, with the same description.
+  auto o = run_nascent({"export", "--arch", dir.file("a/best_arch.json"), "--weights", dir.file("train/weights.pt"),
+                        "--config", "examples/smoke.yaml", "--format", "onnx", "--out", dir.file("exported/m.onnx")});
+  ASSERT_EQ(o.exit_code, 0) << o.out;
+  EXPECT_GT(test::read_file(dir.file("exported/m.onnx")).size(), 10000u);
+  const auto onnx_described = nlohmann::json::parse(test::read_file(dir.file("exported/m.json")));
+  EXPECT_EQ(onnx_described["format"], "onnx");
+  EXPECT_EQ(onnx_described["input"], described["input"]);
   test::write_file(
       dir.file("other.json"),
       R"({"space": "nb201", "string": "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"})");
