@@ -38,14 +38,14 @@ run() {  # name, then extra flags
   fi
 }
 run darts1 --strategy darts --set "strategy.darts={$supernet, order: 1, remedy: auxiliary_skip}"
-run gdas --strategy gdas --set "strategy.gdas={$supernet}"
+run gdas --strategy gdas --set "strategy.gdas={$supernet, warmup_fraction: 0}"
 run spos --strategy spos --set "strategy.spos={$supernet, top_k: 3}"
 run darts2 --strategy darts --set "strategy.darts={$supernet, order: 2, remedy: auxiliary_skip}"
 run darts1_noremedy --strategy darts --set "strategy.darts={$supernet, order: 1, remedy: none}"
 # Another seed: how much the derived cell depends on it.
 run darts1_seed1 --seed 1 --strategy darts --set "strategy.darts={$supernet, order: 1, remedy: auxiliary_skip}"
-run gdas_seed1 --seed 1 --strategy gdas --set "strategy.gdas={$supernet}"
-run gdas_seed2 --seed 2 --strategy gdas --set "strategy.gdas={$supernet}"
+run gdas_seed1 --seed 1 --strategy gdas --set "strategy.gdas={$supernet, warmup_fraction: 0}"
+run gdas_seed2 --seed 2 --strategy gdas --set "strategy.gdas={$supernet, warmup_fraction: 0}"
 run darts1_seed2 --seed 2 --strategy darts --set "strategy.darts={$supernet, order: 1, remedy: auxiliary_skip}"
 # beta-DARTS instead of DARTS-, three seeds.
 for s in 0 1 2; do
@@ -59,22 +59,22 @@ for s in 1 2; do
 done
 # gdas with three times the epochs, three seeds.
 for s in 0 1 2; do
-  run gdas24_seed$s --seed $s --strategy gdas --set "strategy.gdas={epochs: 24, data_fraction: 0.37037, batch_size: 64}"
+  run gdas24_seed$s --seed $s --strategy gdas --set "strategy.gdas={epochs: 24, data_fraction: 0.37037, batch_size: 64, warmup_fraction: 0}"
 done
 # gdas with beta-DARTS' regulariser on its alphas, with a warm-up of uniformly sampled paths
 # (alphas frozen for the first 3 of 8 epochs), and with both; three seeds each.
 # Both together is no search: the alphas never leave their random initialisation's argmax
 # (seeds 0 and 1 derived exactly the cell of epoch 3), so seed 2 was not run.
 for s in 0 1 2; do
-  run gdas_beta_seed$s --seed $s --strategy gdas --set "strategy.gdas={$supernet, remedy: beta_decay}"
-  run gdas_warm_seed$s --seed $s --strategy gdas --set "strategy.gdas={$supernet, remedy: none, warmup_epochs: 3}"
+  run gdas_beta_seed$s --seed $s --strategy gdas --set "strategy.gdas={$supernet, remedy: beta_decay, warmup_fraction: 0}"
+  run gdas_warm_seed$s --seed $s --strategy gdas --set "strategy.gdas={$supernet, remedy: none, warmup_fraction: 0.375}"
   if [ $s -lt 2 ]; then
-    run gdas_warmbeta_seed$s --seed $s --strategy gdas --set "strategy.gdas={$supernet, remedy: beta_decay, warmup_epochs: 3}"
+    run gdas_warmbeta_seed$s --seed $s --strategy gdas --set "strategy.gdas={$supernet, remedy: beta_decay, warmup_fraction: 0.375}"
   fi
 done
 # The warm-up with three times the epochs (24, the first 9 with frozen alphas).
 for s in 0 1 2; do
-  run gdas24_warm_seed$s --seed $s --strategy gdas --set "strategy.gdas={epochs: 24, data_fraction: 0.37037, batch_size: 64, warmup_epochs: 9}"
+  run gdas24_warm_seed$s --seed $s --strategy gdas --set "strategy.gdas={epochs: 24, data_fraction: 0.37037, batch_size: 64, warmup_fraction: 0.375}"
 done
 
 python3 - "$dir" "$table" <<'PY'

@@ -21,6 +21,7 @@ using namespace oneshot_test;
 
 GdasSearchOptions gdas_options() {
   GdasSearchOptions o;
+  o.warmup_fraction = 0;  // alphas trained from the first epoch unless a test says otherwise
   o.train.epochs = 3;
   o.train.batch_size = 32;
   o.arch.lr = 0.01;
@@ -65,7 +66,7 @@ TEST(GdasSearch, WarmupKeepsTheAlphasUniformThenTrainsThem) {
   StrategyContext ctx = context(space, 4);
   ctx.events = &sink;
   GdasSearchOptions o = gdas_options();
-  o.warmup_epochs = 2;
+  o.warmup_fraction = 0.7;  // of 3 epochs: 2
   GdasSearch s(ctx, o);
   s.search();
   ASSERT_EQ(sink.events.size(), 3u);
@@ -102,14 +103,19 @@ TEST(GdasSearch, OptionsFromConfigAndErrors) {
   ConfigSection defaults(nlohmann::json::object(), "strategy.gdas", "c.yaml");
   const GdasSearchOptions d = GdasSearchOptions::from_config(defaults);
   EXPECT_EQ(d.remedy, "none");
-  EXPECT_EQ(d.warmup_epochs, 0);
+  EXPECT_DOUBLE_EQ(d.warmup_fraction, 0.375);  // the default (see docs/strategies/gdas.md)
+  EXPECT_EQ(d.warmup_epochs(), 3);             // of the default 10 epochs
+  GdasSearchOptions eight = d;
+  eight.train.epochs = 8;
+  EXPECT_EQ(eight.warmup_epochs(), 3);
+  eight.train.epochs = 2;
+  EXPECT_EQ(eight.warmup_epochs(), 0);
   ConfigSection bad(nlohmann::json{{"remedy", "auxiliary_skip"}}, "strategy.gdas", "c.yaml");
   EXPECT_NE(test::error_of([&] { GdasSearchOptions::from_config(bad); }).find("strategy.gdas.remedy"),
             std::string::npos);
-  ConfigSection warm(nlohmann::json{{"epochs", 4}, {"warmup_epochs", 4}}, "strategy.gdas", "c.yaml");
+  ConfigSection warm(nlohmann::json{{"epochs", 4}, {"warmup_fraction", 1}}, "strategy.gdas", "c.yaml");
   const std::string e = test::error_of([&] { GdasSearchOptions::from_config(warm); });
-  EXPECT_NE(e.find("strategy.gdas.warmup_epochs"), std::string::npos) << e;
-  EXPECT_NE(e.find("leaves no epoch to train the alphas"), std::string::npos) << e;
+  EXPECT_NE(e.find("strategy.gdas.warmup_fraction"), std::string::npos) << e;
 }
 
 TEST(SposSearch, ProposesDistinctTopArchitecturesBestFirstReproducibly) {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "nascent/core/config.h"
 #include "nascent/core/error.h"
 
@@ -15,11 +17,7 @@ GdasSearchOptions GdasSearchOptions::from_config(ConfigSection& s) {
   o.tau_min = s.get_double("tau_min", o.tau_min, 1e-3, 1000);
   o.remedy = s.get_choice("remedy", o.remedy, {"beta_decay", "none"});
   o.beta_decay_max = s.get_double("beta_decay_max", o.beta_decay_max, 0, 1e4);
-  o.warmup_epochs = s.get_int("warmup_epochs", o.warmup_epochs, 0, 100000);
-  if (o.warmup_epochs >= o.train.epochs)
-    throw InputError(s.file(), s.field_path("warmup_epochs"),
-                     fmt::format("{} leaves no epoch to train the alphas (epochs = {}); expected fewer than epochs",
-                                 o.warmup_epochs, o.train.epochs));
+  o.warmup_fraction = s.get_double("warmup_fraction", o.warmup_fraction, 0, 0.9);
   if (o.tau_min > o.tau_max)
     throw InputError(s.file(), s.field_path("tau_min"),
                      fmt::format("{} is above tau_max = {}; the temperature anneals down", o.tau_min, o.tau_max));
@@ -34,8 +32,12 @@ nlohmann::json GdasSearchOptions::to_json() const {
   j["tau_min"] = tau_min;
   j["remedy"] = remedy;
   j["beta_decay_max"] = beta_decay_max;
-  j["warmup_epochs"] = warmup_epochs;
+  j["warmup_fraction"] = warmup_fraction;
   return j;
+}
+
+int64_t GdasSearchOptions::warmup_epochs() const {
+  return static_cast<int64_t>(std::floor(warmup_fraction * static_cast<double>(train.epochs) + 1e-9));
 }
 
 GdasSearch::GdasSearch(const StrategyContext& ctx, const GdasSearchOptions& o)
@@ -57,7 +59,7 @@ nlohmann::json GdasSearch::train_epoch(int64_t epoch) {
   // During the warm-up the alphas stay at their initial values (1e-3 * N(0, 1)), so every step
   // samples one operation per edge nearly uniformly: single-path training that gives every
   // operation its share of the weight steps before the alphas start to choose.
-  const bool train_alphas = epoch >= o_.warmup_epochs;
+  const bool train_alphas = epoch >= o_.warmup_epochs();
   const double beta_weight =
       o_.remedy == "beta_decay" ? beta_decay_weight(o_.beta_decay_max, epoch, train_.epochs) : 0.0;
   EpochMeter weights, arch;
@@ -93,7 +95,7 @@ std::vector<std::pair<Arch, nlohmann::json>> GdasSearch::select() {
            {{"supernet_epochs", train_.epochs},
             {"tau_min", o_.tau_min},
             {"remedy", o_.remedy},
-            {"warmup_epochs", o_.warmup_epochs}}}};
+            {"warmup_epochs", o_.warmup_epochs()}}}};
 }
 
 }  // namespace nascent::strategy
