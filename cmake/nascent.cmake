@@ -34,3 +34,18 @@ function(nascent_add_test)
                        PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT} RUN_SERIAL ${serial}
                        WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 endfunction()
+
+# OpenCV's DNN module (libopencv-dnn-dev ships no CMake or pkg-config files): an interface
+# target nascent_opencv_dnn for the programs that run exported ONNX models (tests, benchmarks).
+function(nascent_find_opencv_dnn)
+  if(TARGET nascent_opencv_dnn)
+    return()
+  endif()
+  find_path(OPENCV_INCLUDE_DIR opencv2/dnn.hpp PATH_SUFFIXES opencv4 REQUIRED)
+  find_path(OPENCV_CONFIG_INCLUDE_DIR opencv2/cvconfig.h PATH_SUFFIXES ${CMAKE_LIBRARY_ARCHITECTURE}/opencv4 REQUIRED)
+  find_library(OPENCV_DNN_LIBRARY opencv_dnn REQUIRED)
+  find_library(OPENCV_CORE_LIBRARY opencv_core REQUIRED)
+  add_library(nascent_opencv_dnn INTERFACE IMPORTED GLOBAL)
+  target_include_directories(nascent_opencv_dnn SYSTEM INTERFACE ${OPENCV_INCLUDE_DIR} ${OPENCV_CONFIG_INCLUDE_DIR})
+  target_link_libraries(nascent_opencv_dnn INTERFACE ${OPENCV_DNN_LIBRARY} ${OPENCV_CORE_LIBRARY})
+endfunction()
