@@ -105,8 +105,8 @@ int run(int argc, char** argv) {
       ->check(CLI::IsMember({"torchscript", "onnx"}));
   exp->add_option("--out", ef.out, "Model file to write (e.g. model.pt)")->required();
   exp->add_option("--config", ef.config,
-                  "Config the weights were trained with: its task fixes the input shape and classes "
-                  "(default: the space's default task, Fashion-MNIST for image spaces)");
+                  "Config the weights were trained with: its task fixes the input shape, the classes and the "
+                  "input normalisation inside the model (default: Fashion-MNIST, as for `nascent train`)");
   exp->add_option("--set", ef.sets, "Override a config value by dotted path");
 
   ReportFlags repf;
