@@ -110,6 +110,23 @@ TEST(Report, DartsDiagramDrawsBothCellsWithTwoInputsPerNode) {
   }
 }
 
+TEST(Report, ARunWithoutTrialsOrSummaryStillGetsAPage) {
+  space::Nb201Space s;
+  const std::vector<Trial> none;
+  const Objective objective;
+  ReportInput in;
+  in.run_dir = "runs/empty";
+  in.trials = &none;
+  in.space = &s;
+  in.objective = &objective;
+  in.config = nlohmann::json::object();
+  const std::string html = report_html(in);
+  EXPECT_NE(html.find("No trial succeeded"), std::string::npos);
+  EXPECT_EQ(html.find("progress-plot"), std::string::npos);
+  EXPECT_NE(html.find("0 trials in"), std::string::npos);
+  EXPECT_NE(html.find("</html>"), std::string::npos);
+}
+
 TEST(Report, EscapesMarkup) { EXPECT_EQ(html_escape("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;"); }
 
 }  // namespace
