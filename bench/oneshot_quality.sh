@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Quality of the one-shot strategies on nb201 (C=8, N=1) / Fashion-MNIST against random
 # architectures, at the fidelity of the measured table (examples/estimator_quality.yaml: 3 epochs
-# on 20,000 training images). Each one-shot search (darts order 1 with DARTS-, with beta-DARTS
-# and with no remedy, darts order 2, gdas, spos; some on seeds 1 and 2) trains its supernet on those 20,000 images (split in a weight
-# half and an architecture half), then the runner trains the derived architecture(s) standalone at
-# the table's fidelity. The reference is the median validation accuracy of 20 random nb201
-# architectures at that fidelity: the first 20 rows of bench/results/nb201_fmnist_table.csv,
-# which nascent's random strategy proposed and trained with the same config
-# (bench/estimator_quality.sh). Also counts skip connections and pooling in each derived cell.
+# on 20,000 training images). Each one-shot search (darts order 1 and 2 with each remedy, gdas with
+# and without its warm-up and regulariser, spos with 4 and 32 scoring batches; seeds 0-2) trains
+# its supernet on those 20,000 images (split in a weight half and an architecture half), then the
+# runner trains the derived architecture(s) standalone at the table's fidelity. Every variant's
+# options are written out in full, so a run reproduces whatever the defaults are now. The
+# reference is the median validation accuracy of 20 random nb201 architectures at that fidelity:
+# the first 20 rows of bench/results/nb201_fmnist_table.csv, which nascent's random strategy
+# proposed and trained with the same config (bench/estimator_quality.sh). Also counts skip
+# connections and pooling in each derived cell.
 # Every search is resumable: run the script again to continue. Writes bench/results/oneshot_quality.md.
 #
 #   nice -n 10 bench/oneshot_quality.sh        # RUNS=runs/oneshot_quality THREADS=2 NASCENT=build/nascent
@@ -39,7 +41,7 @@ run() {  # name, then extra flags
 }
 run darts1 --strategy darts --set "strategy.darts={$supernet, order: 1, remedy: auxiliary_skip}"
 run gdas --strategy gdas --set "strategy.gdas={$supernet, warmup_fraction: 0}"
-run spos --strategy spos --set "strategy.spos={$supernet, top_k: 3}"
+run spos --strategy spos --set "strategy.spos={$supernet, top_k: 3, eval_batches: 4}"
 run darts2 --strategy darts --set "strategy.darts={$supernet, order: 2, remedy: auxiliary_skip}"
 run darts1_noremedy --strategy darts --set "strategy.darts={$supernet, order: 1, remedy: none}"
 # Another seed: how much the derived cell depends on it.
@@ -55,7 +57,7 @@ for s in 0 1 2; do
   run darts2_beta_seed$s --seed $s --strategy darts --set "strategy.darts={$supernet, order: 2, remedy: beta_decay}"
 done
 for s in 1 2; do
-  run spos_seed$s --seed $s --strategy spos --set "strategy.spos={$supernet, top_k: 3}"
+  run spos_seed$s --seed $s --strategy spos --set "strategy.spos={$supernet, top_k: 3, eval_batches: 4}"
 done
 # gdas with three times the epochs, three seeds.
 for s in 0 1 2; do

@@ -118,6 +118,11 @@ TEST(GdasSearch, OptionsFromConfigAndErrors) {
   EXPECT_NE(e.find("strategy.gdas.warmup_fraction"), std::string::npos) << e;
 }
 
+TEST(SposSearch, ScoresCandidatesOn32HeldOutBatchesByDefault) {
+  ConfigSection defaults(nlohmann::json::object(), "strategy.spos", "c.yaml");
+  EXPECT_EQ(SposSearchOptions::from_config(defaults).eval_batches, 32);  // see docs/strategies/spos.md
+}
+
 TEST(SposSearch, ProposesDistinctTopArchitecturesBestFirstReproducibly) {
   auto space = tiny_nb201();
   SposSearch a(context(space, 7), spos_options()), b(context(space, 7), spos_options());
