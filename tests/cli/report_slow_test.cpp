@@ -48,8 +48,9 @@ TEST(ReportEndToEnd, ChromiumRendersTheReportOfARealSearch) {
 
   int status = -1;
   const std::string dom =
-      shell("chromium-headless-shell --no-sandbox --disable-gpu --dump-dom file://" + out + "/report.html 2>/dev/null",
-            status);
+      shell("chromium-headless-shell --no-sandbox --disable-gpu --user-data-dir=" + dir.file("chromium") +
+                " --dump-dom file://" + out + "/report.html 2>/dev/null",
+            status);  // its own profile directory: CI may have no writable home
   ASSERT_EQ(status, 0) << "chromium-headless-shell is installed by scripts/install-deps.sh";
   // The browser parsed the inline SVG into elements: one titled point per trial in the progress
   // plot, the nb201 cell's four nodes.
