@@ -34,16 +34,11 @@ int run_export(const ExportFlags& f) {
     throw InputError(cfg_name, "task",
                      fmt::format("space '{}' cannot build networks for {} data", a.space->name(), task.kind));
   auto net = a.space->build(a.arch, task, 1.0);
-  try {
-    torch::load(net, f.weights);
-  } catch (const c10::Error& e) {
-    std::string why = e.what_without_backtrace();
-    why = why.substr(0, why.find('\n'));
+  if (const std::string why = exporting::load_weights(net, f.weights); !why.empty())
     throw InputError(f.weights, "--weights",
                      fmt::format("does not hold weights of this {} architecture for {} data with {} classes and "
                                  "input {} (pass the config it was trained with as --config): {}",
                                  a.space->name(), task.kind, task.num_classes, fmt::join(task.input_shape, "x"), why));
-  }
   const fs::path parent = fs::path(f.out).parent_path();
   std::error_code ec;
   if (!parent.empty()) fs::create_directories(parent, ec);

@@ -49,8 +49,7 @@ TEST(DartsSearch, SameSeedSameDerivedArchitectureAndAlphas) {
 TEST(DartsSearch, LogsOneEventPerEpochWithLossesAlphasAndDerivedArch) {
   auto space = tiny_nb201();
   Events sink;
-  StrategyContext ctx = context(space, 1);
-  ctx.events = &sink;
+  StrategyContext ctx = context(space, 1, "", &sink);
   DartsSearchOptions o = tiny_options();
   o.remedy = "auxiliary_skip";
   DartsSearch s(ctx, o);
@@ -109,8 +108,7 @@ TEST(DartsSearch, PerturbationSelectionIsReproducibleAndLeavesTheAlphas) {
 TEST(DartsSearch, RemedyOffHasNoAuxiliarySkip) {
   auto space = tiny_nb201();
   Events sink;
-  StrategyContext ctx = context(space, 1);
-  ctx.events = &sink;
+  StrategyContext ctx = context(space, 1, "", &sink);
   auto o = tiny_options();
   o.remedy = "none";
   o.train.epochs = 1;
@@ -209,8 +207,7 @@ TEST(DartsSearch, SpaceWithoutSupernetIsAnInputError) {
 TEST(DartsSearch, BetaDecayWeightRisesLinearlyFromZeroOverTheEpochs) {
   auto space = tiny_nb201();
   Events sink;
-  StrategyContext ctx = context(space, 1);
-  ctx.events = &sink;
+  StrategyContext ctx = context(space, 1, "", &sink);
   DartsSearch s(ctx, tiny_options());  // the default remedy
   ASSERT_TRUE(s.ask().has_value());
   ASSERT_EQ(sink.events.size(), 2u);

@@ -63,8 +63,7 @@ TEST(GdasSearch, TauMinAboveTauMaxIsAnInputError) {
 TEST(GdasSearch, WarmupKeepsTheAlphasUniformThenTrainsThem) {
   auto space = tiny_nb201();
   Events sink;
-  StrategyContext ctx = context(space, 4);
-  ctx.events = &sink;
+  StrategyContext ctx = context(space, 4, "", &sink);
   GdasSearchOptions o = gdas_options();
   o.warmup_fraction = 0.7;  // of 3 epochs: 2
   GdasSearch s(ctx, o);
@@ -83,8 +82,7 @@ TEST(GdasSearch, WarmupKeepsTheAlphasUniformThenTrainsThem) {
 TEST(GdasSearch, BetaDecayRegularisesTheAlphas) {
   auto space = tiny_nb201();
   Events sink;
-  StrategyContext ctx = context(space, 4);
-  ctx.events = &sink;
+  StrategyContext ctx = context(space, 4, "", &sink);
   GdasSearchOptions o = gdas_options();
   o.remedy = "beta_decay";
   o.beta_decay_max = 300;

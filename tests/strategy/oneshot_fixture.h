@@ -22,7 +22,16 @@ inline space::Nb201Space tiny_nb201() {
   return space::Nb201Space(o);
 }
 
-inline StrategyContext context(const space::SearchSpace& s, uint64_t seed, const std::string& checkpoints = "") {
+// Keeps every strategy event (one per supernet epoch).
+class Events : public EventSink {
+ public:
+  void record(const StrategyEvent& e) override { events.push_back(e); }
+  std::vector<StrategyEvent> events;
+};
+
+// The strategy context of the one-shot tests; with `events`, every event lands there.
+inline StrategyContext context(const space::SearchSpace& s, uint64_t seed, const std::string& checkpoints = "",
+                               EventSink* events = nullptr) {
   StrategyContext c;
   c.space = &s;
   c.seed = seed;
@@ -30,15 +39,9 @@ inline StrategyContext context(const space::SearchSpace& s, uint64_t seed, const
   c.data = &small_task();
   c.checkpoint_dir = checkpoints;
   c.threads = 1;
+  c.events = events;
   return c;
 }
-
-// Keeps every strategy event (one per supernet epoch).
-class Events : public EventSink {
- public:
-  void record(const StrategyEvent& e) override { events.push_back(e); }
-  std::vector<StrategyEvent> events;
-};
 
 // softmax(alpha) of every edge, flattened.
 inline std::vector<double> alphas_of(OneShotStrategy& s) {

@@ -9,13 +9,12 @@
 #include <torch/csrc/jit/passes/remove_mutation.h>
 
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 
 #include "nascent/core/error.h"
 #include "nascent/data/dataset.h"
 #include "nascent/export/onnx_graph.h"
 #include "nascent/export/torchscript.h"
+#include "nascent/run/outputs.h"
 
 // Opset 13 (ONNX 1.8, IR version 7): what onnxruntime (>= 1.6) and OpenCV 4.6 both read, and the
 // first opset whose Softmax normalises along one axis as torch does. Later operators
@@ -231,15 +230,7 @@ void save_onnx(space::Network& net, const Task& task, const InputTransform& inpu
   } catch (const std::exception& e) {
     throw InternalError(fmt::format("onnx export produced a model that fails ONNX's checker: {}", e.what()));
   }
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f || !model.SerializeToOstream(&f) || !f.flush())
-      throw InputError(path, "--out", "cannot write the model to " + tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw InputError(path, "--out", "cannot write the model: " + ec.message());
+  run::write_file_atomic(path, model.SerializeAsString());
 }
 
 void save_onnx(space::Network& net, const data::TaskData& data, const std::string& path, const nlohmann::json& arch) {

@@ -4,10 +4,11 @@
 #include <torch/csrc/jit/frontend/tracer.h>
 
 #include <filesystem>
-#include <fstream>
+#include <sstream>
 
 #include "nascent/core/error.h"
 #include "nascent/data/dataset.h"
+#include "nascent/run/outputs.h"
 
 namespace nascent::exporting {
 
@@ -29,6 +30,17 @@ torch::Tensor InputTransform::apply(const torch::Tensor& x) const {
   return (x - torch::tensor(mean).view(shape)) / torch::tensor(std).view(shape);
 }
 
+std::string load_weights(const std::shared_ptr<space::Network>& net, const std::string& path) {
+  try {
+    std::shared_ptr<space::Network> target = net;
+    torch::load(target, path);
+    return "";
+  } catch (const c10::Error& e) {
+    const std::string why = e.what_without_backtrace();
+    return why.substr(0, why.find('\n'));
+  }
+}
+
 torch::Tensor example_input(const Task& task, int64_t batch) {
   std::vector<int64_t> shape = task.input_shape;
   shape.insert(shape.begin(), batch);
@@ -44,16 +56,6 @@ std::string attribute_name(const std::string& path) {
   for (char& c : s)
     if (c == '.') c = '_';
   return s;
-}
-
-void write_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << text;
-    if (!out) throw InputError(path, "--out", "cannot write the file");
-  }
-  std::filesystem::rename(tmp, path);
 }
 
 }  // namespace
@@ -86,7 +88,7 @@ torch::jit::Module trace(space::Network& net, const torch::Tensor& example, cons
 }
 
 void write_description(const std::string& model_path, const nlohmann::json& description) {
-  write_atomic(description_path(model_path), description.dump(2) + "\n");
+  run::write_file_atomic(description_path(model_path), description.dump(2) + "\n");
 }
 
 std::string description_path(const std::string& model_path) {
@@ -125,11 +127,9 @@ nlohmann::json describe_model(const data::TaskData& data, const nlohmann::json& 
 torch::jit::Module save_torchscript(space::Network& net, const data::TaskData& data, const std::string& path,
                                     const nlohmann::json& arch) {
   torch::jit::Module m = trace(net, example_input(data.task), InputTransform::of(data));
-  const std::string tmp = path + ".tmp";
-  m.save(tmp);
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw InputError(path, "--out", "cannot write the model: " + ec.message());
+  std::ostringstream bytes;
+  m.save(bytes);
+  run::write_file_atomic(path, bytes.str());
   write_description(path, describe_model(data, arch, "torchscript"));
   return m;
 }

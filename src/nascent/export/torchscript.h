@@ -34,6 +34,10 @@ struct InputTransform {
   torch::Tensor apply(const torch::Tensor& x) const;
 };
 
+// Loads weights saved by torch::save of a network (weights.pt) into `net`; returns "" or, when the
+// file does not hold this network's weights, the first line of torch's reason.
+std::string load_weights(const std::shared_ptr<space::Network>& net, const std::string& path);
+
 // An example input for `task`: one batch of `batch` zeros (images, tabular) or of token 1 (text,
 // where 0 is padding).
 torch::Tensor example_input(const Task& task, int64_t batch = 2);

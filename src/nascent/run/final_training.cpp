@@ -46,12 +46,8 @@ std::string save_model(const space::SearchSpace& space, const Arch& arch, space:
 std::string write_model(const space::SearchSpace& space, const Arch& arch, const data::TaskData& data,
                         const std::string& weights_path, const std::string& model_path) {
   auto net = space.build(arch, data.task, 1.0);
-  try {
-    torch::load(net, weights_path);
-  } catch (const c10::Error& e) {
-    std::string why = e.what_without_backtrace();
-    return weights_path + ": " + why.substr(0, why.find('\n'));
-  }
+  if (const std::string why = exporting::load_weights(net, weights_path); !why.empty())
+    return weights_path + ": " + why;
   return save_model(space, arch, *net, data, model_path);
 }
 
