@@ -33,7 +33,10 @@ struct SearchFlags {
 int run_search(const SearchFlags& f);
 
 struct TrainFlags {
+  std::string run;  // a search's run directory: its best_arch.json and stored config
   std::string arch;
+  bool force = false;                 // overwrite existing output files
+  std::optional<double> time_budget;  // minutes: fit the epochs to this
   std::string config;
   std::optional<double> epochs;
   std::string out;
@@ -61,6 +64,7 @@ struct ProfileFlags {
 int run_profile(const ProfileFlags& f);
 
 struct ExportFlags {
+  std::string run;  // a search's run directory: its best_arch.json, weights.pt and stored config
   std::string arch;
   std::string weights;
   std::string format = "torchscript";  // torchscript | onnx
@@ -74,6 +78,19 @@ struct ReportFlags {
   std::string run;
 };
 int run_report(const ReportFlags& f);
+
+// Where a command that works after a search gets its config: with --run DIR, or with an
+// architecture file inside a run directory (beside its experiment.db) and no --config, the
+// config stored in the run's database, so every --set of the search applies; otherwise --config
+// (or {}). --set overrides apply in both cases. InputError when --run is not a run directory or
+// is given with --config.
+struct RunInputs {
+  std::string run_dir;      // the run the config came from, "" when none
+  nlohmann::json config;    // with --set applied
+  std::string config_name;  // for messages: the database, the config file, or "--set"
+};
+RunInputs resolve_run_inputs(const std::string& run, const std::string& arch, const std::string& config,
+                             const std::vector<std::string>& sets);
 
 // The config file (YAML or JSON) with --set overrides applied; an empty path gives {}.
 nlohmann::json load_config(const std::string& path, const std::vector<std::string>& sets);

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -8,6 +9,7 @@
 #include "nascent/core/error.h"
 #include "nascent/data/dataset.h"
 #include "nascent/space/registry.h"
+#include "nascent/store/store.h"
 
 namespace nascent::cli {
 
@@ -15,6 +17,31 @@ nlohmann::json load_config(const std::string& path, const std::vector<std::strin
   nlohmann::json config = path.empty() ? nlohmann::json::object() : load_config_file(path);
   for (const auto& s : sets) apply_override(config, s);
   return config;
+}
+
+RunInputs resolve_run_inputs(const std::string& run, const std::string& arch, const std::string& config,
+                             const std::vector<std::string>& sets) {
+  RunInputs r;
+  r.run_dir = run;
+  if (r.run_dir.empty() && config.empty() && !arch.empty()) {
+    const auto dir = std::filesystem::path(arch).parent_path();
+    if (std::filesystem::exists((dir.empty() ? std::filesystem::path(".") : dir) / "experiment.db"))
+      r.run_dir = dir.empty() ? "." : dir.string();
+  }
+  if (r.run_dir.empty()) {
+    r.config = load_config(config, sets);
+    r.config_name = config.empty() ? "--set" : config;
+    return r;
+  }
+  if (!config.empty())
+    throw InputError(config, "--config", "--run takes the config from the run's database; use --set to change a value");
+  const std::string db = (std::filesystem::path(r.run_dir) / "experiment.db").string();
+  if (!std::filesystem::exists(db))
+    throw InputError(r.run_dir, "--run", "no experiment.db here: not the run directory of a search");
+  r.config = store::Store::read_config(db);
+  for (const auto& s : sets) apply_override(r.config, s);
+  r.config_name = db;
+  return r;
 }
 
 Task task_for_space(const space::SearchSpace& space, const nlohmann::json& config, const std::string& config_path) {

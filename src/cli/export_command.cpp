@@ -19,10 +19,26 @@ namespace nascent::cli {
 namespace fs = std::filesystem;
 
 int run_export(const ExportFlags& f) {
-  const nlohmann::json config = load_config(f.config, f.sets);
-  const std::string cfg_name = f.config.empty() ? "--set" : f.config;
-  ArchFile a = load_arch_file(f.arch, config, cfg_name);
-  if (!fs::is_regular_file(f.weights)) throw InputError(f.weights, "--weights", "no such file");
+  if (f.run.empty() == f.arch.empty())
+    throw InputError(f.run.empty() ? "nascent export" : f.run, f.run.empty() ? "--arch" : "--run",
+                     "give either --run DIR (a search's run directory) or --arch FILE with --weights, not both");
+  // With a run: its architecture, its final weights and the config they were trained with.
+  const RunInputs in = resolve_run_inputs(f.run, f.arch, f.config, f.sets);
+  const nlohmann::json& config = in.config;
+  const std::string& cfg_name = in.config_name;
+  const std::string arch_path = f.arch.empty() ? (fs::path(f.run) / "best_arch.json").string() : f.arch;
+  const std::string weights = !f.weights.empty() ? f.weights
+                              : !f.run.empty()   ? (fs::path(f.run) / "weights.pt").string()
+                                                 : "";
+  if (weights.empty()) throw InputError(f.arch, "--weights", "required with --arch: the trained weights to export");
+  if (!f.run.empty() && !fs::exists(arch_path))
+    throw InputError(arch_path, "--run", "the run has no best_arch.json (did its search finish a trial?)");
+  ArchFile a = load_arch_file(arch_path, config, cfg_name);
+  if (!fs::is_regular_file(weights))
+    throw InputError(weights, "--weights",
+                     f.weights.empty() ? "no such file: the run has no final model (final.epochs was 0); train one "
+                                         "with `nascent train --run DIR`"
+                                       : "no such file");
   // The task's data as `nascent train` loads it (the config's task section, else Fashion-MNIST):
   // its shape and classes build the network, its training statistics become the model's input
   // normalisation.
@@ -34,11 +50,13 @@ int run_export(const ExportFlags& f) {
     throw InputError(cfg_name, "task",
                      fmt::format("space '{}' cannot build networks for {} data", a.space->name(), task.kind));
   auto net = a.space->build(a.arch, task, 1.0);
-  if (const std::string why = exporting::load_weights(net, f.weights); !why.empty())
-    throw InputError(f.weights, "--weights",
+  if (const std::string why = exporting::load_weights(net, weights); !why.empty())
+    throw InputError(weights, "--weights",
                      fmt::format("does not hold weights of this {} architecture for {} data with {} classes and "
-                                 "input {} (pass the config it was trained with as --config): {}",
-                                 a.space->name(), task.kind, task.num_classes, fmt::join(task.input_shape, "x"), why));
+                                 "input {} from {} (pass --run with the run directory the weights come from, or "
+                                 "the config they were trained with as --config): {}",
+                                 a.space->name(), task.kind, task.num_classes, fmt::join(task.input_shape, "x"),
+                                 cfg_name, why));
   const fs::path parent = fs::path(f.out).parent_path();
   std::error_code ec;
   if (!parent.empty()) fs::create_directories(parent, ec);

@@ -84,29 +84,51 @@ int run(int argc, char** argv) {
   search->add_flag("--quiet", sf.quiet, "Print only the final summary");
 
   TrainFlags tf;
-  auto* train = app.add_subcommand("train", "Train an architecture from scratch and report test accuracy");
-  train->add_option("--arch", tf.arch, "Architecture JSON (e.g. a run's best_arch.json)")->required();
-  train->add_option("--config", tf.config, "Config for the task and training options (default: built-in defaults)");
-  train->add_option("--epochs", tf.epochs, "Training epochs (default: final.epochs of the config, else 10)")
+  auto* train = app.add_subcommand(
+      "train",
+      "Train an architecture from scratch and report test accuracy. Writes weights.pt, model.pt, model.json and "
+      "train.json to a new directory; never over existing files without --force");
+  train->add_option("--run", tf.run,
+                    "Run directory of a search: trains its best_arch.json with the run's own config (task, data, "
+                    "every --set of the search)");
+  train->add_option("--arch", tf.arch,
+                    "Architecture JSON (e.g. from `nascent spaces --sample`); inside a run directory, the run's "
+                    "config is used unless --config is given");
+  train->add_option("--config", tf.config,
+                    "Config for the task and training options with --arch (default: the run's, else built-in "
+                    "defaults: Fashion-MNIST)");
+  train->add_option("--epochs", tf.epochs,
+                    "Training epochs (default: final.epochs of the config, else 10); with --time-budget, the most")
       ->check(CLI::PositiveNumber);
-  train->add_option("--out", tf.out, "Directory for weights.pt and train.json (default: the arch file's directory)");
+  train->add_option("--time-budget", tf.time_budget,
+                    "Minutes for the whole command: the epochs that fit are measured and chosen")
+      ->check(CLI::PositiveNumber);
+  train->add_option("--out", tf.out,
+                    "Directory for weights.pt, model.pt, model.json and train.json (default: a new train-N folder "
+                    "in the run directory, or beside the architecture file)");
+  train->add_flag("--force", tf.force, "Overwrite weights.pt, model.pt, model.json and train.json in --out");
   train->add_option("--seed", tf.seed, "Seed for initial weights and data order");
   train->add_option("--set", tf.sets, "Override a config value by dotted path");
 
   ExportFlags ef;
   auto* exp = app.add_subcommand("export", "Write an architecture with trained weights as a deployable model file");
-  exp->add_option("--arch", ef.arch, "Architecture JSON (e.g. a run's best_arch.json)")->required();
+  exp->add_option("--run", ef.run,
+                  "Run directory of a search: exports its best_arch.json with its final weights.pt, described with "
+                  "the run's own config (task, classes, normalisation)");
+  exp->add_option("--arch", ef.arch,
+                  "Architecture JSON (e.g. a run's best_arch.json); inside a run directory, the run's config is "
+                  "used unless --config is given");
   exp->add_option("--weights", ef.weights,
-                  "Trained weights (weights.pt of `nascent train` or a search's final training)")
-      ->required();
+                  "Trained weights (weights.pt of `nascent train` or a search's final training); required with "
+                  "--arch, default with --run: the run's weights.pt");
   exp->add_option("--format", ef.format,
                   "torchscript (default): a TorchScript module for torch.jit.load / torch::jit::load; onnx: an ONNX "
                   "model (opset 13) for onnxruntime, OpenCV DNN and other runtimes")
       ->check(CLI::IsMember({"torchscript", "onnx"}));
   exp->add_option("--out", ef.out, "Model file to write (e.g. model.pt)")->required();
   exp->add_option("--config", ef.config,
-                  "Config the weights were trained with: its task fixes the input shape, the classes and the "
-                  "input normalisation inside the model (default: Fashion-MNIST, as for `nascent train`)");
+                  "Config the weights were trained with, for --arch outside a run directory: its task fixes the "
+                  "input shape, the classes and the input normalisation inside the model (default: Fashion-MNIST)");
   exp->add_option("--set", ef.sets, "Override a config value by dotted path");
 
   ReportFlags repf;

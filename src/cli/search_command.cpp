@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <torch/torch.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
@@ -90,6 +91,7 @@ std::string default_out(const std::string& config_path) { return "runs/" + fs::p
 }  // namespace
 
 int run_search(const SearchFlags& f) {
+  const auto job_start = std::chrono::steady_clock::now();
   const std::string out = f.out.empty() ? default_out(f.config) : f.out;
   const std::string db_path = out + "/experiment.db";
   if (!f.resume && fs::exists(db_path))
@@ -163,7 +165,10 @@ int run_search(const SearchFlags& f) {
   }
   run::RunnerOptions ro;
   ro.max_trials = cfg.budget.max_trials;
-  ro.time_budget_s = cfg.budget.time_minutes * 60.0;
+  // With final.epochs: auto the time budget is the whole job's: the search gets its share, the
+  // final training what is left when the search ends.
+  const double total_budget_s = cfg.budget.time_minutes * 60.0;
+  ro.time_budget_s = cfg.final.auto_epochs ? total_budget_s * (1.0 - cfg.final.time_fraction) : total_budget_s;
   ro.simulated_time = cfg.estimator.name == "table";
   ro.seed = cfg.seed;
   ro.out_dir = out;
@@ -173,12 +178,15 @@ int run_search(const SearchFlags& f) {
   run::Runner runner(*space, *strategy, *store, *executor, cfg.objective, ro, progress);
 
   run::install_interrupt_handler();
+  const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - job_start).count();
   const run::RunOutcome outcome = runner.run();
+  const auto search_end = std::chrono::steady_clock::now();
   const std::vector<Trial> trials = store->trials();
   auto best = cfg.objective.best(trials);
 
   nlohmann::json final = nullptr;
-  if (outcome.status != "interrupted" && cfg.final.epochs > 0 && best) {
+  const bool final_wanted = cfg.final.epochs > 0 || cfg.final.auto_epochs;
+  if (outcome.status != "interrupted" && final_wanted && best) {
     const Trial& b = trials[*best];
     // A resumed, already finished search keeps its earlier final training.
     nlohmann::json previous;
@@ -186,8 +194,10 @@ int run_search(const SearchFlags& f) {
       previous = read_json_file(out + "/summary.json").value("final", nlohmann::json());
     } catch (const InputError&) {
     }
-    if (previous.is_object() && previous.value("trial", -1) == b.id &&
-        previous.value("epochs", 0.0) == cfg.final.epochs && fs::exists(previous.value("weights", ""))) {
+    const bool same_epochs = cfg.final.auto_epochs ? previous.is_object() && previous.contains("time_split")
+                                                   : previous.is_object() && previous.value("epochs", 0.0) == cfg.final.epochs;
+    if (previous.is_object() && previous.value("trial", -1) == b.id && same_epochs &&
+        fs::exists(previous.value("weights", ""))) {
       final = previous;
       // A run from before model.pt existed: write it from the trained weights.
       if (!fs::exists(final.value("model", ""))) {
@@ -200,10 +210,42 @@ int run_search(const SearchFlags& f) {
       try {
         if (remote) run::set_threads(0);  // the workers are idle now: use every core
         const uint64_t seed = Rng::derive(cfg.seed, "final").next();
-        run::FinalResult r = run::train_final(*space, b.proposal.arch, data, cfg.train, cfg.final.epochs,
-                                              cfg.final.augment, seed, out + "/weights.pt", progress);
+        const estimate::TrainOptions final_train = cfg.final.apply(cfg.train);
+        double epochs = cfg.final.epochs;
+        nlohmann::json split;
+        if (cfg.final.auto_epochs) {
+          // The search's time (over every session of a resumed run) and this process's set-up.
+          const double used_s = outcome.elapsed_s + setup_s;
+          const double left_s = total_budget_s - used_s;
+          const run::EpochFit fit = run::fit_epochs(*space, b.proposal.arch, data, final_train, cfg.final.augment,
+                                                    left_s, cfg.final.min_epochs, cfg.final.max_epochs);
+          epochs = fit.epochs;
+          split = {{"budget_s", total_budget_s},
+                   {"search_s", outcome.elapsed_s},
+                   {"setup_s", setup_s},
+                   {"final_s_available", left_s},
+                   {"final_epochs", fit.epochs},
+                   {"fit", fit.to_json()}};
+          progress.message(fmt::format(
+              "time split: search {} of the {} budget; {} left for final training: {:.1f} s per epoch -> {} "
+              "epochs{}",
+              run::format_duration(used_s), run::format_duration(total_budget_s),
+              run::format_duration(std::max(0.0, left_s)), fit.epoch_seconds, fit.epochs,
+              fit.clamped ? fmt::format(" (clamped to final.min_epochs {} .. max_epochs {})", cfg.final.min_epochs,
+                                        cfg.final.max_epochs)
+                          : ""));
+        }
+        run::FinalResult r = run::train_final(*space, b.proposal.arch, data, final_train, epochs, cfg.final.augment,
+                                              seed, out + "/weights.pt", progress);
         final = r.to_json();
         final["trial"] = b.id;
+        if (!split.is_null()) {
+          split["final_s"] = r.train_seconds;
+          // The whole job: the search (every session of it), set-up, and everything after the search.
+          split["job_s"] = outcome.elapsed_s + setup_s +
+                           std::chrono::duration<double>(std::chrono::steady_clock::now() - search_end).count();
+          final["time_split"] = split;
+        }
       } catch (const run::Interrupted&) {
         progress.message("final training interrupted; the search results are complete (resume to train again)");
       }
@@ -234,6 +276,13 @@ int run_search(const SearchFlags& f) {
                space->describe(b.proposal.arch));
   } else {
     fmt::print("no trial succeeded; see {}/trials.csv for the reasons\n", out);
+  }
+  if (final.is_object() && final.contains("time_split")) {
+    const auto& ts = final["time_split"];
+    fmt::print("time: {} of {} (search {}, final training {} for {} epochs)\n",
+               run::format_duration(ts.value("job_s", 0.0)), run::format_duration(ts.value("budget_s", 0.0)),
+               run::format_duration(ts.value("search_s", 0.0)), run::format_duration(ts.value("final_s", 0.0)),
+               ts.value("final_epochs", 0.0));
   }
   if (final.is_object()) {
     fmt::print("final: test_accuracy {:.4f} after {} epochs; weights in {}\n", final.value("test_accuracy", 0.0),

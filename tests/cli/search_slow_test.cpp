@@ -115,9 +115,11 @@ TEST(SearchEndToEnd, SmokeRunIsCompleteAndDeterministicAndSurvivesKill9) {
                         "--config", "examples/smoke.yaml", "--format", "onnx", "--out", dir.file("exported/m.onnx")});
   ASSERT_EQ(o.exit_code, 0) << o.out;
   EXPECT_GT(test::read_file(dir.file("exported/m.onnx")).size(), 10000u);
-  const auto onnx_described = nlohmann::json::parse(test::read_file(dir.file("exported/m.json")));
+  const auto onnx_described = nlohmann::json::parse(test::read_file(dir.file("exported/m.onnx.json")));
   EXPECT_EQ(onnx_described["format"], "onnx");
   EXPECT_EQ(onnx_described["input"], described["input"]);
+  // The TorchScript export's description beside it is still its own.
+  EXPECT_EQ(nlohmann::json::parse(test::read_file(dir.file("exported/m.json")))["format"], "torchscript");
   test::write_file(
       dir.file("other.json"),
       R"({"space": "nb201", "string": "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"})");

@@ -90,5 +90,24 @@ TEST(TorchScript, InputTransformStandardisesPerImageChannelAndPerTabularFeature)
   EXPECT_TRUE(text.apply(ids).equal(ids));
 }
 
+TEST(TorchScript, WeightsOfAnotherHeadSizeAreRefused) {
+  // torch::load would silently take a 2-class head into a 10-class network.
+  test::TempDir dir;
+  auto space = space::make_space("cnn");
+  Rng rng(1);
+  const Arch a = space->sample(rng);
+  Task two;
+  two.num_classes = 2;
+  auto net2 = space->build(a, two, 1.0);
+  torch::save(net2, dir.file("w.pt"));
+  auto net10 = space->build(a, Task{}, 1.0);
+  const std::string why = load_weights(net10, dir.file("w.pt"));
+  EXPECT_EQ(why, "head.linear.weight has shape [2, " + std::to_string(net10->named_parameters()["head.linear.weight"].size(1)) +
+                     "] in the file, [10, " + std::to_string(net10->named_parameters()["head.linear.weight"].size(1)) +
+                     "] in the network");
+  auto again = space->build(a, two, 1.0);
+  EXPECT_EQ(load_weights(again, dir.file("w.pt")), "");
+}
+
 }  // namespace
 }  // namespace nascent::exporting

@@ -81,5 +81,44 @@ TEST(EvolutionOptions, SampleLargerThanPopulationIsAnError) {
   }
 }
 
+TEST(RegularizedEvolution, InitialArchitecturesComeFirstThenRandom) {
+  space::ChainSpace space;
+  StrategyContext ctx{&space, Objective(), Fidelity{}, 3, 100};
+  const nlohmann::json a = {{"s1_blocks", 1}, {"s1_op", "conv"},   {"s1_kernel", 3}, {"s1_width", 16},
+                            {"s1_act", "relu"}, {"s1_skip", "no"}, {"s2_blocks", 1}, {"s2_op", "conv"},
+                            {"s2_kernel", 3}, {"s2_width", 32},    {"s2_act", "relu"}, {"s2_skip", "no"},
+                            {"s3_blocks", 1}, {"s3_op", "conv"},   {"s3_kernel", 3}, {"s3_width", 64},
+                            {"s3_act", "relu"}, {"s3_skip", "no"}};
+  nlohmann::json b = a;
+  b["s2_op"] = "mbconv";
+  b["s2_expand"] = 4;
+  ConfigSection sec(nlohmann::json{{"population", 4}, {"sample", 2}, {"initial", {a, b}}}, "strategy.evolution",
+                    "c.yaml");
+  RegularizedEvolution evo(ctx, EvolutionOptions::from_config(sec));
+  auto p1 = evo.ask(), p2 = evo.ask(), p3 = evo.ask();
+  EXPECT_EQ(p1->meta["origin"], "initial");
+  EXPECT_EQ(space.to_json(p1->arch)["choices"]["s1_width"], "16");
+  EXPECT_EQ(p2->meta["origin"], "initial");
+  EXPECT_EQ(space.to_json(p2->arch)["choices"]["s2_expand"], "4");
+  EXPECT_EQ(p3->meta["origin"], "random");
+  // A resumed strategy does not propose them again.
+  RegularizedEvolution again(ctx, EvolutionOptions::from_config(sec));
+  again.load_state(evo.state());
+  EXPECT_EQ(again.ask()->meta["origin"], "random");
+}
+
+TEST(RegularizedEvolution, BadInitialArchitectureIsNamed) {
+  space::ChainSpace space;
+  StrategyContext ctx{&space, Objective(), Fidelity{}, 3, 100};
+  ConfigSection sec(nlohmann::json{{"initial", {{{"s1_blocks", 7}}}}}, "strategy.evolution", "c.yaml");
+  try {
+    RegularizedEvolution evo(ctx, EvolutionOptions::from_config(sec));
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "c.yaml: strategy.evolution.initial[0]: choices.s1_blocks: unknown option '7'; options are: 1, 2, 3");
+  }
+}
+
 }  // namespace
 }  // namespace nascent::strategy

@@ -48,6 +48,24 @@ torch::Tensor augment(const torch::Tensor& x, Rng& rng) {
                                                 .align_corners(false));
 }
 
+// Cutout (DeVries & Taylor 2017): one size x size square per image, centred anywhere (so it may
+// be clipped at the border), set to zero, which after normalisation is the data's mean.
+torch::Tensor cutout(const torch::Tensor& x, int64_t size, Rng& rng) {
+  const int64_t b = x.size(0), h = x.size(2), w = x.size(3);
+  std::vector<int64_t> cy(b), cx(b);
+  for (int64_t i = 0; i < b; ++i) {
+    cy[i] = rng.between(0, h - 1);
+    cx[i] = rng.between(0, w - 1);
+  }
+  auto ys = torch::arange(h, torch::kInt64).view({1, h, 1});
+  auto xs = torch::arange(w, torch::kInt64).view({1, 1, w});
+  auto y0 = torch::tensor(cy).view({b, 1, 1}) - size / 2;
+  auto x0 = torch::tensor(cx).view({b, 1, 1}) - size / 2;
+  // [b, h, w]: true inside the square
+  auto inside = (ys >= y0) & (ys < y0 + size) & (xs >= x0) & (xs < x0 + size);
+  return x.masked_fill(inside.unsqueeze(1), 0.0);
+}
+
 // Logits [batch, classes] against labels [batch], or, for language modelling, logits
 // [batch, seq, vocab] against next tokens [batch, seq]: every position is one prediction.
 torch::Tensor flat_logits(const torch::Tensor& logits) {
@@ -69,6 +87,7 @@ TrainOptions TrainOptions::from_config(ConfigSection& sec) {
   o.label_smoothing = sec.get_double("label_smoothing", o.label_smoothing, 0, 0.5);
   o.grad_clip = sec.get_double("grad_clip", o.grad_clip, 0, 1e6);
   o.augment = sec.get_bool("augment", o.augment);
+  o.cutout = sec.get_int("cutout", o.cutout, 0, 1024);
   o.max_params = sec.get_int("max_params", o.max_params, 1, INT64_MAX);
   o.max_memory_mb = sec.get_double("max_memory_mb", o.max_memory_mb, 1, 1e7);
   sec.finish();
@@ -141,7 +160,10 @@ TrainResult train_network(space::Network& net, const data::TaskData& data, const
     torch::Tensor x = data::normalize(train.x.index_select(0, idx), data);
     torch::Tensor y = train.y.index_select(0, idx);
     x = resize_images(x, f.resolution);
-    if (o.augment && x.dim() == 4) x = augment(x, rng);
+    if (o.augment && x.dim() == 4) {
+      x = augment(x, rng);
+      if (o.cutout > 0) x = cutout(x, o.cutout, rng);
+    }
     opt->zero_grad();
     net.set_training_progress(static_cast<double>(step) / static_cast<double>(total));
     torch::Tensor logits = net.forward(x);

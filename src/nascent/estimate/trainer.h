@@ -38,6 +38,7 @@ struct TrainOptions {
   double label_smoothing = 0.0;         // cross-entropy label smoothing
   double grad_clip = 5.0;               // max gradient norm (0 = none)
   bool augment = false;                 // random 2-pixel shifts and horizontal flips
+  int64_t cutout = 0;                   // with augment: side of a random square zeroed per image (0 = none)
   int64_t max_params = 20000000;        // larger candidates fail without training
   double max_memory_mb = 8192;          // estimated training memory above which a candidate fails
   EarlyStoppingOptions early_stopping;  // from the config's early_stopping section, not train

@@ -1,6 +1,7 @@
 #include "nascent/export/torchscript.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/csrc/jit/frontend/tracer.h>
 
 #include <filesystem>
@@ -32,8 +33,22 @@ torch::Tensor InputTransform::apply(const torch::Tensor& x) const {
 
 std::string load_weights(const std::shared_ptr<space::Network>& net, const std::string& path) {
   try {
+    // torch::load replaces each tensor by the file's, whatever its shape: the shapes the network
+    // was built with are checked afterwards (a 2-class head must not pass for a 10-class one).
+    std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
+    for (const auto& p : net->named_parameters()) shapes.emplace_back(p.key(), p.value().sizes().vec());
+    for (const auto& b : net->named_buffers()) shapes.emplace_back(b.key(), b.value().sizes().vec());
     std::shared_ptr<space::Network> target = net;
     torch::load(target, path);
+    auto now = net->named_parameters();
+    auto bufs = net->named_buffers();
+    for (const auto& [name, want] : shapes) {
+      const torch::Tensor* t = now.find(name);
+      if (!t) t = bufs.find(name);
+      if (t && t->sizes().vec() != want)
+        return fmt::format("{} has shape [{}] in the file, [{}] in the network", name, fmt::join(t->sizes(), ", "),
+                           fmt::join(want, ", "));
+    }
     return "";
   } catch (const c10::Error& e) {
     const std::string why = e.what_without_backtrace();
@@ -92,7 +107,11 @@ void write_description(const std::string& model_path, const nlohmann::json& desc
 }
 
 std::string description_path(const std::string& model_path) {
-  return std::filesystem::path(model_path).replace_extension(".json").string();
+  // model.pt -> model.json (the run directory's pair); any other name keeps its extension
+  // (m.onnx -> m.onnx.json), so that exports of two formats side by side never share one.
+  const std::filesystem::path p(model_path);
+  if (p.extension() == ".pt") return std::filesystem::path(model_path).replace_extension(".json").string();
+  return model_path + ".json";
 }
 
 nlohmann::json describe_model(const data::TaskData& data, const nlohmann::json& arch, const std::string& format) {

@@ -55,7 +55,7 @@ torch::jit::Module save_torchscript(space::Network& net, const data::TaskData& d
 // range), the output (logits over which classes), class names or vocabulary, the architecture.
 nlohmann::json describe_model(const data::TaskData& data, const nlohmann::json& arch, const std::string& format);
 
-// The description's path for a model path: model.pt -> model.json.
+// The description's path for a model path: model.pt -> model.json, m.onnx -> m.onnx.json.
 std::string description_path(const std::string& model_path);
 // Writes `description` to description_path(model_path), atomically.
 void write_description(const std::string& model_path, const nlohmann::json& description);

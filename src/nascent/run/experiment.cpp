@@ -24,10 +24,30 @@ BudgetOptions BudgetOptions::from_config(ConfigSection& sec) {
 
 FinalOptions FinalOptions::from_config(ConfigSection& sec) {
   FinalOptions o;
-  o.epochs = sec.get_double("epochs", o.epochs, 0, 10000);
+  if (sec.has("epochs") && sec.node()["epochs"].is_string()) {
+    if (sec.get_string("epochs", "") != "auto")
+      sec.fail("epochs", "expected a number of epochs (0 = no final training) or auto");
+    o.auto_epochs = true;
+    o.epochs = 0;
+  } else {
+    o.epochs = sec.get_double("epochs", o.epochs, 0, 10000);
+  }
+  o.time_fraction = sec.get_double("time_fraction", o.time_fraction, 0.05, 0.95);
+  o.min_epochs = sec.get_double("min_epochs", o.min_epochs, 0.1, 10000);
+  o.max_epochs = sec.get_double("max_epochs", o.max_epochs, 0.1, 10000);
+  if (o.max_epochs < o.min_epochs) sec.fail("max_epochs", "must be at least min_epochs");
   o.augment = sec.get_bool("augment", o.augment);
+  o.label_smoothing = sec.get_double("label_smoothing", o.label_smoothing, -1, 0.5);
+  o.cutout = sec.get_int("cutout", o.cutout, -1, 1024);
   sec.finish();
   return o;
+}
+
+estimate::TrainOptions FinalOptions::apply(estimate::TrainOptions train) const {
+  train.augment = augment;
+  if (label_smoothing >= 0) train.label_smoothing = label_smoothing;
+  if (cutout >= 0) train.cutout = cutout;
+  return train;
 }
 
 RunOptions RunOptions::from_config(ConfigSection& sec) {
@@ -119,6 +139,10 @@ ExperimentConfig ExperimentConfig::parse(const nlohmann::json& raw, const std::s
   {
     ConfigSection s = root.child("final");
     c.final = FinalOptions::from_config(s);
+    if (c.final.auto_epochs && c.budget.time_minutes <= 0)
+      throw InputError(file, "final.epochs",
+                       "auto fills what is left of budget.time_minutes (--time-budget), which is not set; give a "
+                       "number of epochs or a time budget");
   }
   {
     ConfigSection s = root.child("train");

@@ -3,8 +3,12 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <filesystem>
 
+#include "nascent/core/error.h"
 #include "nascent/data/dataset.h"
 #include "nascent/estimate/profile.h"
 #include "nascent/export/torchscript.h"
@@ -49,6 +53,57 @@ std::string write_model(const space::SearchSpace& space, const Arch& arch, const
   if (const std::string why = exporting::load_weights(net, weights_path); !why.empty())
     return weights_path + ": " + why;
   return save_model(space, arch, *net, data, model_path);
+}
+
+nlohmann::json EpochFit::to_json() const {
+  return {{"epochs", epochs},
+          {"batch_size", batch_size},
+          {"step_seconds", step_seconds},
+          {"images_per_s", step_seconds > 0 ? static_cast<double>(batch_size) / step_seconds : 0.0},
+          {"epoch_seconds", epoch_seconds},
+          {"reserved_seconds", reserved_seconds},
+          {"clamped", clamped}};
+}
+
+EpochFit fit_epochs(const space::SearchSpace& space, const Arch& arch, const data::TaskData& data,
+                    estimate::TrainOptions options, bool augment, double seconds, double min_epochs,
+                    double max_epochs, int steps) {
+  NASCENT_CHECK(steps >= 2 && min_epochs > 0 && max_epochs >= min_epochs, "bad fit_epochs arguments");
+  options.augment = augment;
+  options.early_stopping = {};
+  const data::Split train = data::join(data.train, data.val);
+  const int64_t n = train.size();
+  const int64_t bs = std::min(options.batch_size, n);
+  const int64_t steps_per_epoch = std::max<int64_t>(1, n / bs);
+  // The trainer reports progress at steps 1, 11, 21, ...: the first 10 steps warm up, the
+  // next `steps` (rounded up to tens) are timed.
+  const int64_t timed = ((steps + 9) / 10) * 10;
+  const int64_t total = 1 + 10 + timed;
+  std::vector<std::pair<int64_t, std::chrono::steady_clock::time_point>> marks;
+  {
+    torch::manual_seed(0);
+    auto net = space.build(arch, data.task, 1.0);
+    Fidelity f = Fidelity::full((static_cast<double>(total) - 0.5) / static_cast<double>(steps_per_epoch));
+    estimate::train_network(*net, data, train, f, options, 0, data.split_seed, [&](const estimate::TrainProgress& p) {
+      check_stop();
+      marks.emplace_back(p.step, std::chrono::steady_clock::now());
+    });
+  }
+  EpochFit fit;
+  fit.batch_size = bs;
+  const auto from = std::find_if(marks.begin(), marks.end(), [](const auto& m) { return m.first == 11; });
+  NASCENT_CHECK(from != marks.end() && marks.back().first > 11, "fit_epochs: too few training steps were timed");
+  fit.step_seconds = std::chrono::duration<double>(marks.back().second - from->second).count() /
+                     static_cast<double>(marks.back().first - 11);
+  fit.epoch_seconds = fit.step_seconds * static_cast<double>(steps_per_epoch);
+  // The test pass costs about a third of a training step per example; saving and exporting
+  // the model a few seconds.
+  fit.reserved_seconds =
+      fit.step_seconds * static_cast<double>(data.test.size()) / static_cast<double>(bs) / 3.0 + 5.0;
+  const double raw = (seconds - fit.reserved_seconds) / fit.epoch_seconds;
+  fit.epochs = std::floor(std::clamp(raw, min_epochs, max_epochs) * 10.0) / 10.0;
+  fit.clamped = raw < min_epochs || raw > max_epochs;
+  return fit;
 }
 
 FinalResult train_final(const space::SearchSpace& space, const Arch& arch, const data::TaskData& data,

@@ -34,6 +34,23 @@ struct FinalResult {
   nlohmann::json to_json() const;
 };
 
+// Epochs of `arch` on the final training set (train + validation) that fit in `seconds` of wall
+// time, including the test evaluation afterwards: times `steps` training steps after a few
+// warm-up steps (oneDNN creates its kernels on the first ones) and divides. The result is clamped
+// to [min_epochs, max_epochs] and rounded down to a tenth of an epoch.
+struct EpochFit {
+  double epochs = 0;
+  int64_t batch_size = 0;    // the training batch size
+  double step_seconds = 0;   // one training step at that batch size
+  double epoch_seconds = 0;  // one epoch of the final training set, with the evaluation share
+  double reserved_seconds = 0;  // the test evaluation and model export afterwards, estimated
+  bool clamped = false;         // min_epochs or max_epochs decided, not the time
+  nlohmann::json to_json() const;
+};
+EpochFit fit_epochs(const space::SearchSpace& space, const Arch& arch, const data::TaskData& data,
+                    estimate::TrainOptions options, bool augment, double seconds, double min_epochs,
+                    double max_epochs, int steps = 12);
+
 FinalResult train_final(const space::SearchSpace& space, const Arch& arch, const data::TaskData& data,
                         estimate::TrainOptions options, double epochs, bool augment, uint64_t seed,
                         const std::string& weights_path, ProgressReporter& progress);

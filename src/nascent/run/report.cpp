@@ -348,6 +348,18 @@ std::string report_html(const ReportInput& in) {
           html_escape(f.value("model", std::string())), html_escape(f.value("weights", std::string())));
     else
       h += fmt::format("Weights: <code>{}</code>.", html_escape(f.value("weights", std::string())));
+    if (f.contains("time_split") && f["time_split"].is_object()) {
+      // budget.time_minutes covered the whole job: how it was shared.
+      const nlohmann::json& t = f["time_split"];
+      const nlohmann::json fit = t.value("fit", nlohmann::json::object());
+      h += fmt::format(
+          "<br><span id=\"time-split\">Time budget {}: search {}, final training {} ({} epochs at {} per epoch, "
+          "{:.0f} images/s), whole job {}.</span>",
+          format_duration(t.value("budget_s", 0.0)), format_duration(t.value("search_s", 0.0)),
+          format_duration(t.value("final_s", 0.0)), t.value("final_epochs", 0.0),
+          format_duration(fit.value("epoch_seconds", 0.0)), fit.value("images_per_s", 0.0),
+          format_duration(t.value("job_s", 0.0)));
+    }
     h += "</div>\n";
   }
   h += "</section>\n";

@@ -9,6 +9,7 @@
 #include "nascent/core/config.h"
 #include "nascent/core/error.h"
 #include "nascent/space/chain.h"
+#include "nascent/space/cnn.h"
 #include "nascent/space/darts.h"
 #include "nascent/space/declared.h"
 #include "nascent/space/mbconv.h"
@@ -25,6 +26,10 @@ std::map<std::string, SpaceInfo>& table() {
   std::call_once(builtins, [] {
     t["chain"] = {"chain", "macro chain CNN: per stage blocks, op, kernel, width, activation, skip",
                   [](ConfigSection& o) { return std::make_unique<ChainSpace>(ChainOptions::from_config(o)); }};
+    t["cnn"] = {"cnn",
+                "plain and residual 3x3 conv+BN stages (VGG- and ResNet-like): stem, activation; per stage "
+                "downsampling, blocks, kind, kernel, width, squeeze-excite",
+                [](ConfigSection& o) { return std::make_unique<CnnSpace>(CnnOptions::from_config(o)); }};
     t["mbconv"] = {"mbconv",
                    "inverted-bottleneck chain (MobileNetV2/OFA): per stage depth; per block kernel, expansion, SE, "
                    "activation; width",

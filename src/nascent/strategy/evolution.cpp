@@ -15,6 +15,16 @@ EvolutionOptions EvolutionOptions::from_config(ConfigSection& sec) {
   if (o.sample > o.population)
     sec.fail("sample", fmt::format("{} is larger than population ({})", o.sample, o.population));
   o.max_retries = sec.get_int("max_retries", o.max_retries, 1, 100000);
+  const nlohmann::json initial = sec.get_json("initial");
+  if (!initial.is_null()) {
+    if (!initial.is_array()) sec.fail("initial", "expected a list of architectures ({decision: option, ...} each)");
+    for (size_t i = 0; i < initial.size(); ++i)
+      if (!initial[i].is_object())
+        sec.fail(fmt::format("initial[{}]", i), "expected an object {decision: option, ...}");
+    o.initial = initial;
+    // The architectures themselves are checked against the space by the strategy.
+    o.initial_source = sec.file().empty() ? sec.field_path("initial") : sec.file() + ": " + sec.field_path("initial");
+  }
   sec.finish();
   return o;
 }
@@ -22,6 +32,10 @@ EvolutionOptions EvolutionOptions::from_config(ConfigSection& sec) {
 RegularizedEvolution::RegularizedEvolution(const StrategyContext& ctx, EvolutionOptions options)
     : Strategy(ctx), options_(options), rng_(Rng::derive(ctx.seed, "strategy/evolution")) {
   NASCENT_CHECK(options_.sample <= options_.population, "evolution: sample must not exceed population");
+  for (size_t i = 0; i < options_.initial.size(); ++i)
+    initial_.push_back(ctx.space->canonical(ctx.space->from_json(
+        {{"space", ctx.space->name()}, {"choices", options_.initial[i]}},
+        fmt::format("{}[{}]", options_.initial_source.empty() ? "initial" : options_.initial_source, i))));
 }
 
 Arch RegularizedEvolution::random_unseen() {
@@ -36,7 +50,10 @@ std::optional<Proposal> RegularizedEvolution::ask() {
   Proposal p{Arch{}, ctx_.fidelity, nlohmann::json::object()};
   // Initial population: random architectures; also while nothing has come back yet (parallel
   // workers can ask ahead of the first results).
-  if (asked_ < options_.population || population_.empty()) {
+  if (asked_ < static_cast<int64_t>(initial_.size())) {
+    p.arch = initial_[static_cast<size_t>(asked_)];
+    p.meta["origin"] = "initial";
+  } else if (asked_ < options_.population || population_.empty()) {
     p.arch = random_unseen();
     p.meta["origin"] = "random";
   } else {

@@ -1,5 +1,7 @@
 // `evolution`: regularized (aging) evolution, Real et al. 2019, "Regularized Evolution for Image
-// Classifier Architecture Search" (Algorithm 1). The first `population` proposals are random;
+// Classifier Architecture Search" (Algorithm 1). The first `population` proposals are the
+// `initial` architectures (known good designs to start from, as AutoKeras starts from its
+// defaults), then random ones;
 // after that each proposal mutates one decision of the best of `sample` members drawn at random
 // from the population, and every told trial pushes out the oldest member rather than the worst.
 #pragma once
@@ -16,6 +18,8 @@ struct EvolutionOptions {
   int64_t population = 20;   // P: members kept; the oldest leaves when a new one arrives
   int64_t sample = 5;        // S: tournament size
   int64_t max_retries = 20;  // mutations tried to find an unseen child before accepting a repeat
+  nlohmann::json initial = nlohmann::json::array();  // choices objects proposed first, in order
+  std::string initial_source;                         // where `initial` was read, for messages
   static EvolutionOptions from_config(ConfigSection& section);
 };
 
@@ -38,6 +42,7 @@ class RegularizedEvolution : public Strategy {
  private:
   Arch random_unseen();
   EvolutionOptions options_;
+  std::vector<Arch> initial_;
   Rng rng_;
   int64_t asked_ = 0;
   std::deque<Member> population_;

@@ -1,0 +1,88 @@
+// `nascent train` after a search: it takes the run's own config (task, data, every --set), writes
+// into a new folder and never over the run's model files; with --time-budget it fits the epochs.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/support.h"
+
+namespace nascent {
+namespace {
+
+using test::run_nascent;
+using test::TempDir;
+
+TEST(TrainAfterSearch, UsesTheRunsConfigAndNeverOverwritesItsModel) {
+  TempDir dir;
+  const std::string run = dir.file("r");
+  // A run whose task differs from the built-in default: 1,200 images, and a final model.
+  auto s = run_nascent({"search", "--config", "examples/smoke.yaml", "--out", run, "--max-trials", "2", "--set",
+                        "task.limit=1200", "--set", "final.epochs=0.2", "--quiet"});
+  ASSERT_EQ(s.exit_code, 0) << s.out;
+  const std::string weights = test::read_file(run + "/weights.pt");
+  const std::string model = test::read_file(run + "/model.pt");
+  const std::string description = test::read_file(run + "/model.json");
+  ASSERT_GT(weights.size(), 1000u);
+
+  // The README's old example, without --config: the run's config is used, output goes to train-1.
+  auto t = run_nascent({"train", "--arch", run + "/best_arch.json", "--epochs", "0.2"});
+  ASSERT_EQ(t.exit_code, 0) << t.out;
+  EXPECT_NE(t.out.find("(config of the run " + run + ")"), std::string::npos) << t.out;
+  const auto trained = nlohmann::json::parse(test::read_file(run + "/train-1/train.json"));
+  EXPECT_EQ(trained["config"]["task"]["limit"], 1200);
+  EXPECT_EQ(trained["epochs"], 0.2);
+  EXPECT_EQ(test::read_file(run + "/weights.pt"), weights);
+  EXPECT_EQ(test::read_file(run + "/model.pt"), model);
+  EXPECT_EQ(test::read_file(run + "/model.json"), description);
+
+  // --run: the next free folder.
+  auto r = run_nascent({"train", "--run", run, "--epochs", "0.2"});
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_GT(test::read_file(run + "/train-2/weights.pt").size(), 1000u);
+
+  // Into the run directory itself: refused, naming the file, unless --force.
+  auto o = run_nascent({"train", "--run", run, "--epochs", "0.2", "--out", run});
+  EXPECT_EQ(o.exit_code, 2) << o.out;
+  EXPECT_NE(o.out.find(run + "/weights.pt: --out: exists and would be overwritten"), std::string::npos) << o.out;
+  EXPECT_EQ(test::read_file(run + "/weights.pt"), weights);
+
+  // export --run: the run's architecture, weights and config; TorchScript and ONNX side by side
+  // keep their own descriptions, both for the run's task (limit 1200: its own normalisation).
+  auto e1 = run_nascent({"export", "--run", run, "--out", dir.file("deploy/m.pt")});
+  ASSERT_EQ(e1.exit_code, 0) << e1.out;
+  auto e2 = run_nascent({"export", "--run", run, "--format", "onnx", "--out", dir.file("deploy/m.onnx")});
+  ASSERT_EQ(e2.exit_code, 0) << e2.out;
+  const auto ts = nlohmann::json::parse(test::read_file(dir.file("deploy/m.json")));
+  const auto ox = nlohmann::json::parse(test::read_file(dir.file("deploy/m.onnx.json")));
+  EXPECT_EQ(ts["format"], "torchscript");
+  EXPECT_EQ(ox["format"], "onnx");
+  const auto run_model = nlohmann::json::parse(description);
+  EXPECT_EQ(ts["normalisation"], run_model["normalisation"]);
+  EXPECT_EQ(ox["normalisation"], run_model["normalisation"]);
+  // Both --run and --arch: one clear error.
+  auto both = run_nascent({"train", "--run", run, "--arch", run + "/best_arch.json"});
+  EXPECT_EQ(both.exit_code, 2) << both.out;
+  EXPECT_NE(both.out.find("give either --run DIR"), std::string::npos) << both.out;
+}
+
+TEST(TrainAfterSearch, TimeBudgetFitsTheEpochs) {
+  TempDir dir;
+  const std::string run = dir.file("r");
+  auto s = run_nascent({"search", "--config", "examples/smoke.yaml", "--out", run, "--max-trials", "1", "--quiet"});
+  ASSERT_EQ(s.exit_code, 0) << s.out;
+  // Half a minute on 6,000 images (smoke.yaml's limit): the fitted epochs are recorded with the
+  // measurement they came from, and the whole command stays within the budget.
+  auto t = run_nascent({"train", "--run", run, "--time-budget", "0.5", "--out", dir.file("t")});
+  ASSERT_EQ(t.exit_code, 0) << t.out;
+  const auto j = nlohmann::json::parse(test::read_file(dir.file("t/train.json")));
+  const auto& split = j["time_split"];
+  EXPECT_EQ(split["budget_s"], 30.0);
+  EXPECT_GT(split["fit"]["step_seconds"].get<double>(), 0.0);
+  EXPECT_EQ(j["epochs"], split["final_epochs"]);
+  const double predicted = split["fit"]["epoch_seconds"].get<double>() * j["epochs"].get<double>();
+  EXPECT_NEAR(j["train_seconds"].get<double>(), predicted, 0.5 * predicted + 2.0);
+  EXPECT_LT(split["job_s"].get<double>(), 30.0 * 1.25);
+}
+
+}  // namespace
+}  // namespace nascent
