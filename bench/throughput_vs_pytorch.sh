@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 steps=${1:-200}
 threads=${2:-2}
 runs=${RUNS:-3}
+py=${PYTHON:-/usr/bin/python3}  # Debian's python3 with python3-torch
 archs=(bench/vs_hand/vgg.json)
 found=runs/vs_hand/b30-nascent-s0/best_arch.json
 [ -f "$found" ] && archs+=("$found")
@@ -17,7 +18,7 @@ tmp=$(mktemp -d)
 for a in "${archs[@]}"; do
   for i in $(seq "$runs"); do
     build/bench/train_throughput --arch "$a" --steps "$steps" --threads "$threads" >> "$tmp/$(basename "$(dirname "$a")")-$(basename "$a").cpp"
-    python3 bench/train_throughput.py --arch "$a" --steps "$steps" --threads "$threads" >> "$tmp/$(basename "$(dirname "$a")")-$(basename "$a").py"
+    "$py" bench/train_throughput.py --arch "$a" --steps "$steps" --threads "$threads" >> "$tmp/$(basename "$(dirname "$a")")-$(basename "$a").py"
   done
 done
 python3 - "$tmp" "$steps" "$threads" "${archs[@]}" <<'PY'

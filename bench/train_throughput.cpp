@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 
+#include "nascent/core/allocator.h"
 #include "nascent/core/config.h"
 #include "nascent/data/dataset.h"
 #include "nascent/estimate/trainer.h"
@@ -23,6 +24,7 @@
 using namespace nascent;
 
 int main(int argc, char** argv) {
+  nascent::tune_allocator();  // as the nascent binary does
   std::string arch_path;
   int64_t steps = 200, warmup = 20, threads = 2;
   for (int i = 1; i + 1 < argc; i += 2) {

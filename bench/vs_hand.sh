@@ -3,6 +3,7 @@
 # Fashion-MNIST (issue: "beat a hand-designed network at equal cost").
 #
 #   bench/vs_hand.sh [30|60|all|report]     (default: all)
+#   bench/vs_hand.sh row NAME BUDGET SEED   (one row: NAME is nascent or a bench/vs_hand/ file)
 #
 # Budget 30: the default job (examples/fashion_mnist.yaml, --time-budget 30) with seeds 0, 1, 2;
 # every hand baseline (bench/vs_hand/*.json) trained by `nascent train --time-budget 30` with the
@@ -80,6 +81,10 @@ print(best["name"])
 PY
 }
 
+if [ "$what" = row ]; then
+  row "$2" "$3" "$4"
+  exit 0
+fi
 hands=$(cd bench/vs_hand && ls *.json | sed 's/\.json$//')
 if [ "$what" = 30 ] || [ "$what" = all ]; then
   for h in $hands; do row "$h" 30 0; done

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -88,6 +89,36 @@ int mpi_threads(const run::RunOptions& r) {
 
 std::string default_out(const std::string& config_path) { return "runs/" + fs::path(config_path).stem().string(); }
 
+// Fewer validation examples per class than this cannot rank candidates: one example is several
+// points of accuracy, more than the differences between architectures.
+constexpr int64_t kMinValPerClass = 20;
+
+std::string small_validation_warning(const data::TaskData& data, const data::TaskOptions& task) {
+  if (data.task.per_position() || data.task.num_classes < 2) return "";
+  const int64_t n = data.val.size(), k = data.task.num_classes;
+  if (n >= kMinValPerClass * k) return "";
+  return fmt::format(
+      "the validation split has {} examples for {} classes ({:.1f} per class, one example = {:.1f} points of "
+      "accuracy): too few to rank candidates reliably; use more data, raise task.val_fraction (now {}), or train "
+      "each candidate longer (fidelity.epochs)",
+      n, k, static_cast<double>(n) / static_cast<double>(k), 100.0 / static_cast<double>(std::max<int64_t>(1, n)),
+      task.val_fraction);
+}
+
+// Every completed trial at one value of the first metric: the search learned nothing.
+std::string flat_results_warning(const std::vector<Trial>& trials, const Objective& objective) {
+  const std::string m = objective.metrics().front().name;
+  std::vector<double> v;
+  for (const auto& t : trials)
+    if (t.status == TrialStatus::kOk)
+      if (auto x = t.metric(m)) v.push_back(*x);
+  if (v.size() < 3 || std::any_of(v.begin(), v.end(), [&](double x) { return x != v.front(); })) return "";
+  return fmt::format(
+      "all {} completed trials have {} {:.4f}: the candidates could not be told apart (a validation split too small, "
+      "or training too short to learn: raise fidelity.epochs or task.val_fraction)",
+      v.size(), m, v.front());
+}
+
 }  // namespace
 
 int run_search(const SearchFlags& f) {
@@ -109,6 +140,12 @@ int run_search(const SearchFlags& f) {
   if (!space->supports(data.task))
     throw InputError(f.config, "space.name",
                      fmt::format("space '{}' cannot build networks for {} data", space->name(), data.task.kind));
+
+  std::vector<std::string> warnings;
+  if (const std::string w = small_validation_warning(data, cfg.task); !w.empty()) {
+    warnings.push_back(w);
+    progress.message("warning: " + w);
+  }
 
   std::error_code ec;
   fs::create_directories(out, ec);
@@ -213,6 +250,7 @@ int run_search(const SearchFlags& f) {
         const estimate::TrainOptions final_train = cfg.final.apply(cfg.train);
         double epochs = cfg.final.epochs;
         nlohmann::json split;
+        run::TimeBudget time_budget;
         if (cfg.final.auto_epochs) {
           // The search's time (over every session of a resumed run) and this process's set-up.
           const double used_s = outcome.elapsed_s + setup_s;
@@ -220,6 +258,12 @@ int run_search(const SearchFlags& f) {
           const run::EpochFit fit = run::fit_epochs(*space, b.proposal.arch, data, final_train, cfg.final.augment,
                                                     left_s, cfg.final.min_epochs, cfg.final.max_epochs);
           epochs = fit.epochs;
+          time_budget.seconds =
+              total_budget_s - outcome.elapsed_s - setup_s -
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - search_end).count();
+          time_budget.reserved = fit.reserved_seconds;
+          time_budget.min_epochs = cfg.final.min_epochs;
+          time_budget.max_epochs = cfg.final.max_epochs;
           split = {{"budget_s", total_budget_s},
                    {"search_s", outcome.elapsed_s},
                    {"setup_s", setup_s},
@@ -235,12 +279,14 @@ int run_search(const SearchFlags& f) {
                                         cfg.final.max_epochs)
                           : ""));
         }
-        run::FinalResult r = run::train_final(*space, b.proposal.arch, data, final_train, epochs, cfg.final.augment,
-                                              seed, out + "/weights.pt", progress);
+        run::FinalResult r =
+            run::train_final(*space, b.proposal.arch, data, final_train, epochs, cfg.final.augment, seed,
+                             out + "/weights.pt", progress, cfg.final.auto_epochs ? &time_budget : nullptr);
         final = r.to_json();
         final["trial"] = b.id;
         if (!split.is_null()) {
           split["final_s"] = r.train_seconds;
+          split["final_epochs"] = r.epochs;  // as re-planned after the first epoch
           // The whole job: the search (every session of it), set-up, and everything after the search.
           split["job_s"] = outcome.elapsed_s + setup_s +
                            std::chrono::duration<double>(std::chrono::steady_clock::now() - search_end).count();
@@ -251,7 +297,17 @@ int run_search(const SearchFlags& f) {
       }
     }
   }
-  runner.write_outputs(outcome.status, final);
+  if (const std::string w = flat_results_warning(trials, cfg.objective); !w.empty()) {
+    warnings.push_back(w);
+    progress.message("warning: " + w);
+  }
+  std::string final_skipped;
+  if (!final_wanted)
+    final_skipped = "final.epochs is 0, so the best architecture was not trained on all the data; set final.epochs "
+                    "(or auto with a time budget), or run `nascent train --run " + out + "`";
+  else if (!best)
+    final_skipped = "no trial succeeded";
+  runner.write_outputs(outcome.status, final, final_skipped, warnings);
   try {
     run::write_report(out, *store, *space, cfg.objective);
   } catch (const std::exception& e) {  // the results are written; a report is not worth failing for
@@ -294,6 +350,8 @@ int run_search(const SearchFlags& f) {
       fmt::print("model: not written ({}); the weights still export with `nascent export`\n",
                  final.value("model_error", ""));
   }
+  if (!final_skipped.empty() && outcome.status != "interrupted") fmt::print("no final model: {}\n", final_skipped);
+  for (const auto& w : warnings) fmt::print("warning: {}\n", w);
   fmt::print("results in {}/ (report.html, summary.json, trials.csv, best_arch.json, experiment.db)\n", out);
   return outcome.status == "interrupted" ? 130 : 0;
 }

@@ -95,6 +95,7 @@ int run_train(const TrainFlags& f) {
   run::install_interrupt_handler();
   double epochs = f.epochs ? *f.epochs : (final.epochs > 0 ? final.epochs : 10.0);
   nlohmann::json split;
+  run::TimeBudget time_budget;
   if (f.time_budget) {
     // Fill the budget: measured epoch time of this network, minus what was spent loading data.
     const double budget_s = *f.time_budget * 60.0;
@@ -103,22 +104,28 @@ int run_train(const TrainFlags& f) {
         run::fit_epochs(*a.space, a.arch, data, train, final.augment, budget_s - setup_s, final.min_epochs,
                         f.epochs ? *f.epochs : final.max_epochs);
     epochs = fit.epochs;
+    time_budget.seconds = budget_s - std::chrono::duration<double>(std::chrono::steady_clock::now() - job_start).count();
+    time_budget.reserved = fit.reserved_seconds;
+    time_budget.min_epochs = final.min_epochs;
+    time_budget.max_epochs = f.epochs ? *f.epochs : final.max_epochs;
     split = {{"budget_s", budget_s}, {"setup_s", setup_s}, {"final_epochs", fit.epochs}, {"fit", fit.to_json()}};
     progress.message(fmt::format("time budget {}: {:.1f} s per epoch -> {} epochs", run::format_duration(budget_s),
                                  fit.epoch_seconds, fit.epochs));
   }
-  const run::FinalResult r = run::train_final(*a.space, a.arch, data, train, epochs, final.augment,
-                                              Rng::derive(seed, "final").next(), out + "/weights.pt", progress);
+  const run::FinalResult r =
+      run::train_final(*a.space, a.arch, data, train, epochs, final.augment, Rng::derive(seed, "final").next(),
+                       out + "/weights.pt", progress, f.time_budget ? &time_budget : nullptr);
   nlohmann::json result = r.to_json();
   result["arch"] = run::arch_file_json(a.arch, *a.space, a.space_options);
   result["config"] = config;
   if (!split.is_null()) {
     split["job_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - job_start).count();
     split["final_s"] = r.train_seconds;
+    split["final_epochs"] = r.epochs;
     result["time_split"] = split;
   }
   run::write_file_atomic(out + "/train.json", result.dump(2) + "\n");
-  fmt::print("test_accuracy {:.4f} after {} epochs ({} params, {:.2f} MFLOPs, {})\n", r.test_accuracy, epochs, r.params,
+  fmt::print("test_accuracy {:.4f} after {} epochs ({} params, {:.2f} MFLOPs, {})\n", r.test_accuracy, r.epochs, r.params,
              r.flops / 1e6, run::format_duration(r.train_seconds));
   fmt::print("weights in {}/weights.pt, results in {}/train.json\n", out, out);
   if (!r.model.empty())

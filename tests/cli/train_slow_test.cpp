@@ -84,5 +84,25 @@ TEST(TrainAfterSearch, TimeBudgetFitsTheEpochs) {
   EXPECT_LT(split["job_s"].get<double>(), 30.0 * 1.25);
 }
 
+TEST(SmallData, TheSearchWarnsAboutATooSmallValidationSplitAndSaysWhyThereIsNoModel) {
+  TempDir dir;
+  const std::string run = dir.file("r");
+  // 200 images: 20 for validation, 2 per class.
+  auto s = run_nascent({"search", "--config", "examples/smoke.yaml", "--out", run, "--max-trials", "2", "--set",
+                        "task.limit=200"});
+  ASSERT_EQ(s.exit_code, 0) << s.out;
+  EXPECT_NE(s.out.find("warning: the validation split has 20 examples for 10 classes (2.0 per class"),
+            std::string::npos)
+      << s.out;
+  const auto summary = nlohmann::json::parse(test::read_file(run + "/summary.json"));
+  ASSERT_TRUE(summary.contains("warnings"));
+  EXPECT_NE(summary["warnings"][0].get<std::string>().find("raise task.val_fraction (now 0.1)"), std::string::npos);
+  // smoke.yaml trains no final model: the summary and the report say so and why.
+  EXPECT_NE(summary.value("final_skipped", "").find("final.epochs is 0"), std::string::npos);
+  const std::string report = test::read_file(run + "/report.html");
+  EXPECT_NE(report.find("id=\"warnings\""), std::string::npos);
+  EXPECT_NE(report.find("No final model: final.epochs is 0"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace nascent

@@ -93,5 +93,26 @@ TEST(Dataset, LabelCountMismatchIsNamed) {
   }
 }
 
+TEST(Dataset, PlainIdxFilesAreFoundUnderTheDefaultGzNamesAndClassesAreNamed) {
+  nascent::test::TempDir dir;
+  // Plain files under the default names without ".gz": nothing to list in the config.
+  IdxArray images{{20, 2, 2}, std::vector<uint8_t>(80, 7)};
+  IdxArray labels{{20}, {}};
+  for (int i = 0; i < 20; ++i) labels.bytes.push_back(static_cast<uint8_t>(i % 3));
+  write_idx(dir.file("train-images-idx3-ubyte"), images);
+  write_idx(dir.file("train-labels-idx1-ubyte"), labels);
+  write_idx(dir.file("t10k-images-idx3-ubyte"), images);
+  write_idx(dir.file("t10k-labels-idx1-ubyte"), labels);
+  TaskOptions o;
+  o.dataset = "idx";
+  o.path = dir.path();
+  o.val_fraction = 0.25;
+  const TaskData d = load_task(o);
+  EXPECT_EQ(d.train.size() + d.val.size(), 20);
+  EXPECT_EQ(d.class_names, (std::vector<std::string>{"0", "1", "2"}));
+  // Fashion-MNIST's own names.
+  EXPECT_EQ(load_task(TaskOptions{}).class_names.at(9), "Ankle boot");
+}
+
 }  // namespace
 }  // namespace nascent::data

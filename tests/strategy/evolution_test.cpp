@@ -21,7 +21,7 @@ Trial told(int64_t id, const Proposal& p, double acc) {
 TEST(RegularizedEvolution, RandomUntilPopulationThenMutationsOfTheBest) {
   space::ChainSpace space;
   StrategyContext ctx{&space, Objective(), Fidelity{}, 3, 100};
-  RegularizedEvolution evo(ctx, EvolutionOptions{4, 4, 20});  // S = P: the parent is always the best
+  RegularizedEvolution evo(ctx, EvolutionOptions{4, 4, 20, nlohmann::json::array(), ""});  // S = P: the parent is always the best
   std::vector<Proposal> first;
   for (int i = 0; i < 4; ++i) {
     auto p = evo.ask();
@@ -47,7 +47,7 @@ TEST(RegularizedEvolution, RandomUntilPopulationThenMutationsOfTheBest) {
 TEST(RegularizedEvolution, OldestLeavesNotWorst) {
   space::ChainSpace space;
   StrategyContext ctx{&space, Objective(), Fidelity{}, 3, 100};
-  RegularizedEvolution evo(ctx, EvolutionOptions{3, 2, 20});
+  RegularizedEvolution evo(ctx, EvolutionOptions{3, 2, 20, nlohmann::json::array(), ""});
   std::vector<double> accs = {0.9, 0.1, 0.2, 0.3, 0.4};
   for (size_t i = 0; i < accs.size(); ++i) evo.tell(told(static_cast<int64_t>(i) + 1, *evo.ask(), accs[i]));
   ASSERT_EQ(evo.population().size(), 3u);
@@ -59,7 +59,7 @@ TEST(RegularizedEvolution, OldestLeavesNotWorst) {
 TEST(RegularizedEvolution, RejectedStayOutFailedAgeOut) {
   space::ChainSpace space;
   StrategyContext ctx{&space, Objective(), Fidelity{}, 3, 100};
-  RegularizedEvolution evo(ctx, EvolutionOptions{3, 2, 20});
+  RegularizedEvolution evo(ctx, EvolutionOptions{3, 2, 20, nlohmann::json::array(), ""});
   Trial r = told(1, *evo.ask(), 0);
   r.status = TrialStatus::kRejected;
   evo.tell(r);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 
 #include "nascent/core/config.h"
 #include "nascent/core/error.h"
@@ -15,10 +16,20 @@
 namespace nascent::data {
 namespace {
 
+// An IDX file name inside `dir` (or absolute). ".gz" is optional both ways: when the named file
+// does not exist but its plain (or gzipped) twin does, that one is read, so plain files need
+// not be listed one by one.
 std::string resolve(const std::string& dir, const std::string& file) {
-  if (!file.empty() && file[0] == '/') return file;
-  return dir + "/" + file;
+  const std::string path = !file.empty() && file[0] == '/' ? file : dir + "/" + file;
+  if (std::filesystem::exists(path)) return path;
+  const bool gz = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
+  const std::string twin = gz ? path.substr(0, path.size() - 3) : path + ".gz";
+  return std::filesystem::exists(twin) ? twin : path;
 }
+
+// Fashion-MNIST's labels 0-9 (Xiao, Rasul & Vollgraf 2017, table 1).
+const std::vector<std::string> kFashionMnistClasses = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                                       "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 
 // Images [N, H, W] or [N, C, H, W] and labels [N] from a pair of IDX files.
 Split read_pair(const std::string& images_path, const std::string& labels_path, int64_t& classes) {
@@ -147,6 +158,12 @@ TaskData load_idx_task(const TaskOptions& o) {
   d.task.kind = "image";
   d.task.input_shape = {full.x.size(1), full.x.size(2), full.x.size(3)};
   d.task.num_classes = classes;
+  // Class names for the model's description: Fashion-MNIST's own, else the label values.
+  if (o.dataset == "fashion-mnist" && classes == static_cast<int64_t>(kFashionMnistClasses.size())) {
+    d.class_names = kFashionMnistClasses;
+  } else {
+    for (int64_t k = 0; k < classes; ++k) d.class_names.push_back(std::to_string(k));
+  }
   d.source = o.path;
   d.split_seed = static_cast<uint64_t>(o.split_seed);
   // Per-channel statistics of the training split, in [0, 1] units.

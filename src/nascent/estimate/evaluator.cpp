@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <new>
@@ -82,8 +83,13 @@ Evaluation TrainingEvaluator::evaluate(const Proposal& p, uint64_t seed, const P
         return pruned.has_value();
       };
     }
+    Fidelity f = p.fidelity;
+    if (options_.equal_cost_flops > 0 && prof.flops > 0) {
+      f.epochs *= std::clamp(options_.equal_cost_flops / prof.flops, 0.25, 4.0);
+      e.metrics["train_epochs"] = f.epochs;
+    }
     const TrainResult tr =
-        train_network(*net, data_, data_.train, p.fidelity, options_, seed, data_.split_seed, progress, on_epoch);
+        train_network(*net, data_, data_.train, f, options_, seed, data_.split_seed, progress, on_epoch);
     for (size_t k = 0; k < curve.size(); ++k) e.metrics[curve_metric(static_cast<int64_t>(k) + 1)] = curve[k];
     if (pruned) {
       e.status = TrialStatus::kPruned;
@@ -96,8 +102,8 @@ Evaluation TrainingEvaluator::evaluate(const Proposal& p, uint64_t seed, const P
     const auto t0 = std::chrono::steady_clock::now();
     const EvalResult ev = evaluate_network(*net, data_, data_.val, p.fidelity.resolution, options_.eval_batch_size);
     // The last point of the curve, when training ended on a whole epoch.
-    if (options_.early_stopping.enabled() && p.fidelity.epochs == std::floor(p.fidelity.epochs))
-      e.metrics[curve_metric(static_cast<int64_t>(p.fidelity.epochs))] = ev.accuracy;
+    if (options_.early_stopping.enabled() && f.epochs == std::floor(f.epochs))
+      e.metrics[curve_metric(static_cast<int64_t>(f.epochs))] = ev.accuracy;
     e.metrics["val_accuracy"] = ev.accuracy;
     e.metrics["val_loss"] = ev.loss;
     if (data_.task.per_position()) e.metrics["val_perplexity"] = std::exp(ev.loss);

@@ -88,6 +88,7 @@ TrainOptions TrainOptions::from_config(ConfigSection& sec) {
   o.grad_clip = sec.get_double("grad_clip", o.grad_clip, 0, 1e6);
   o.augment = sec.get_bool("augment", o.augment);
   o.cutout = sec.get_int("cutout", o.cutout, 0, 1024);
+  o.equal_cost_flops = sec.get_double("equal_cost_flops", o.equal_cost_flops, 0, 1e15);
   o.max_params = sec.get_int("max_params", o.max_params, 1, INT64_MAX);
   o.max_memory_mb = sec.get_double("max_memory_mb", o.max_memory_mb, 1, 1e7);
   sec.finish();
@@ -96,7 +97,7 @@ TrainOptions TrainOptions::from_config(ConfigSection& sec) {
 
 TrainResult train_network(space::Network& net, const data::TaskData& data, const data::Split& train, const Fidelity& f,
                           const TrainOptions& o, uint64_t seed, uint64_t subset_seed, const ProgressFn& progress,
-                          const EpochEndFn& on_epoch) {
+                          const EpochEndFn& on_epoch, const ReplanFn& replan) {
   const auto t0 = std::chrono::steady_clock::now();
   Rng rng = Rng::derive(seed, "train");
   // The data fraction keeps a fixed subset, so every trial at that fidelity sees the same data.
@@ -111,7 +112,7 @@ TrainResult train_network(space::Network& net, const data::TaskData& data, const
   }
   const int64_t bs = std::min(o.batch_size, n);
   const int64_t steps_per_epoch = std::max<int64_t>(1, n / bs);  // full batches only (BatchNorm)
-  const int64_t total =
+  int64_t total =
       std::max<int64_t>(1, static_cast<int64_t>(std::ceil(f.epochs * static_cast<double>(steps_per_epoch))));
   const int64_t warmup = static_cast<int64_t>(o.warmup_fraction * static_cast<double>(total));
 
@@ -138,7 +139,7 @@ TrainResult train_network(space::Network& net, const data::TaskData& data, const
   r.examples = n;
   double recent = 0, recent_n = 0, last_epoch_sum = 0;
   int64_t last_epoch_count = 0;
-  const int64_t last_epoch_from = std::max<int64_t>(0, total - steps_per_epoch);
+  int64_t last_epoch_from = std::max<int64_t>(0, total - steps_per_epoch);
   std::vector<int64_t> order;
   const auto ls = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(o.label_smoothing);
   for (int64_t step = 0; step < total; ++step) {
@@ -186,6 +187,14 @@ TrainResult train_network(space::Network& net, const data::TaskData& data, const
     if (progress && (step % 10 == 0 || step + 1 == total)) {
       progress(
           TrainProgress{step + 1, total, static_cast<double>(step + 1) / static_cast<double>(steps_per_epoch), recent});
+    }
+    if (replan && step + 1 == steps_per_epoch && total > steps_per_epoch) {
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const int64_t next = replan(step + 1, secs);
+      if (next > step + 1) {
+        total = next;
+        last_epoch_from = std::max<int64_t>(0, total - steps_per_epoch);
+      }
     }
     if (on_epoch && (step + 1) % steps_per_epoch == 0 && step + 1 < total && on_epoch((step + 1) / steps_per_epoch)) {
       r.stopped_after_epoch = (step + 1) / steps_per_epoch;

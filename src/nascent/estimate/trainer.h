@@ -39,6 +39,10 @@ struct TrainOptions {
   double grad_clip = 5.0;               // max gradient norm (0 = none)
   bool augment = false;                 // random 2-pixel shifts and horizontal flips
   int64_t cutout = 0;                   // with augment: side of a random square zeroed per image (0 = none)
+  // > 0: every candidate trains fidelity.epochs x clamp(this / its FLOPs, 1/4, 4), so about the
+  // same compute: a network that trains 3x faster is ranked by what it learns in the same time,
+  // as its final training will be. Deterministic (FLOPs, not measured time). 0 = off.
+  double equal_cost_flops = 0;
   int64_t max_params = 20000000;        // larger candidates fail without training
   double max_memory_mb = 8192;          // estimated training memory above which a candidate fails
   EarlyStoppingOptions early_stopping;  // from the config's early_stopping section, not train
@@ -54,6 +58,10 @@ struct TrainProgress {
 using ProgressFn = std::function<void(const TrainProgress&)>;
 // Called after each full epoch k (1-based) that is not the last; returning true stops training.
 using EpochEndFn = std::function<bool(int64_t epoch)>;
+// Called once, after the first full epoch of a longer training, with the steps done and the
+// seconds they took; returns a new total number of steps (at least one more), or 0 to keep it.
+// The cosine schedule follows the new total from there (time-budgeted final training).
+using ReplanFn = std::function<int64_t(int64_t steps_done, double seconds)>;
 
 struct TrainResult {
   double train_loss = 0;  // mean loss over the last epoch's worth of steps
@@ -68,7 +76,8 @@ struct TrainResult {
 // augmentation. Throws TrialFailure on a non-finite loss. on_epoch may stop training early.
 TrainResult train_network(space::Network& net, const data::TaskData& data, const data::Split& train, const Fidelity& f,
                           const TrainOptions& o, uint64_t seed, uint64_t subset_seed,
-                          const ProgressFn& progress = nullptr, const EpochEndFn& on_epoch = nullptr);
+                          const ProgressFn& progress = nullptr, const EpochEndFn& on_epoch = nullptr,
+                          const ReplanFn& replan = nullptr);
 
 // Bilinear resize of images [N, C, H, W] to resolution x resolution; 0 or other inputs pass through.
 torch::Tensor resize_images(const torch::Tensor& x, int resolution);

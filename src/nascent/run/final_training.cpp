@@ -100,6 +100,8 @@ EpochFit fit_epochs(const space::SearchSpace& space, const Arch& arch, const dat
   // the model a few seconds.
   fit.reserved_seconds =
       fit.step_seconds * static_cast<double>(data.test.size()) / static_cast<double>(bs) / 3.0 + 5.0;
+  // The first plan; train_final re-plans from the first epoch's time (the few dozen steps timed
+  // here were 2% fast for one network and 8% slow for another over a 30-minute training).
   const double raw = (seconds - fit.reserved_seconds) / fit.epoch_seconds;
   fit.epochs = std::floor(std::clamp(raw, min_epochs, max_epochs) * 10.0) / 10.0;
   fit.clamped = raw < min_epochs || raw > max_epochs;
@@ -108,7 +110,7 @@ EpochFit fit_epochs(const space::SearchSpace& space, const Arch& arch, const dat
 
 FinalResult train_final(const space::SearchSpace& space, const Arch& arch, const data::TaskData& data,
                         estimate::TrainOptions options, double epochs, bool augment, uint64_t seed,
-                        const std::string& weights_path, ProgressReporter& progress) {
+                        const std::string& weights_path, ProgressReporter& progress, const TimeBudget* budget) {
   torch::manual_seed(seed);
   auto net = space.build(arch, data.task, 1.0);
   const estimate::Profile prof = estimate::profile_network(*net, data.task);
@@ -116,15 +118,35 @@ FinalResult train_final(const space::SearchSpace& space, const Arch& arch, const
   const data::Split train = data::join(data.train, data.val);
   progress.message(fmt::format("final training: {} epochs on {} examples, {} parameters, {:.1f} MFLOPs", epochs,
                                train.size(), prof.params, prof.flops / 1e6));
-  const auto tr = estimate::train_network(*net, data, train, Fidelity::full(epochs), options, seed, data.split_seed,
-                                          [&](const estimate::TrainProgress& p) {
-                                            check_stop();
-                                            progress.training("final", p, /*log_epochs=*/true);
-                                          });
+  const int64_t steps_per_epoch = std::max<int64_t>(1, train.size() / std::min(options.batch_size, train.size()));
+  estimate::ReplanFn replan;
+  if (budget) {
+    // The first epoch's own time decides the rest: a few dozen timed steps before training can
+    // be off by several percent either way.
+    replan = [&](int64_t done, double secs) -> int64_t {
+      const double per_step = secs / static_cast<double>(done);
+      const double left = budget->seconds - budget->reserved - secs;
+      const double steps = static_cast<double>(done) + std::max(0.0, left) / per_step;
+      const double lo = budget->min_epochs * static_cast<double>(steps_per_epoch);
+      const double hi = budget->max_epochs * static_cast<double>(steps_per_epoch);
+      const auto next = static_cast<int64_t>(std::clamp(steps, lo, hi));
+      progress.message(fmt::format("  epoch 1 took {:.1f} s: {:.1f} epochs fit the budget", secs,
+                                   static_cast<double>(next) / static_cast<double>(steps_per_epoch)));
+      return std::max(next, done + 1);
+    };
+  }
+  const auto tr = estimate::train_network(
+      *net, data, train, Fidelity::full(epochs), options, seed, data.split_seed,
+      [&](const estimate::TrainProgress& p) {
+        check_stop();
+        progress.training("final", p, /*log_epochs=*/true);
+      },
+      nullptr, replan);
   const auto ev = estimate::evaluate_network(*net, data, data.test, 0, options.eval_batch_size);
   progress.clear_bar();
   FinalResult r;
-  r.epochs = epochs;
+  r.epochs = budget ? std::round(static_cast<double>(tr.steps) / static_cast<double>(steps_per_epoch) * 100.0) / 100.0
+                    : epochs;
   r.test_accuracy = ev.accuracy;
   r.test_loss = ev.loss;
   r.train_loss = tr.train_loss;

@@ -51,9 +51,18 @@ EpochFit fit_epochs(const space::SearchSpace& space, const Arch& arch, const dat
                     estimate::TrainOptions options, bool augment, double seconds, double min_epochs,
                     double max_epochs, int steps = 12);
 
+// With `fit` (a time-budgeted training), the epochs are re-planned after the first epoch from its
+// measured time, so that the training ends within fit->seconds; FinalResult::epochs says how many
+// it trained.
+struct TimeBudget {
+  double seconds = 0;    // for training and the test pass, from the start of train_final
+  double reserved = 0;   // of which the test pass and the model export
+  double min_epochs = 1, max_epochs = 200;
+};
 FinalResult train_final(const space::SearchSpace& space, const Arch& arch, const data::TaskData& data,
                         estimate::TrainOptions options, double epochs, bool augment, uint64_t seed,
-                        const std::string& weights_path, ProgressReporter& progress);
+                        const std::string& weights_path, ProgressReporter& progress,
+                        const TimeBudget* budget = nullptr);
 
 // Writes the TorchScript model of `arch` with the trained weights in `weights_path` to
 // `model_path` (for a final training that ended before model.pt existed); returns "" on success,

@@ -86,6 +86,8 @@ nlohmann::json summary_json(const SummaryInput& in) {
   if (in.simulated_s >= 0) s["simulated_s"] = in.simulated_s;
   s["status"] = in.status;
   if (!in.final.is_null()) s["final"] = in.final;
+  if (!in.final_skipped.empty()) s["final_skipped"] = in.final_skipped;
+  if (!in.warnings.empty()) s["warnings"] = in.warnings;
   return s;
 }
 

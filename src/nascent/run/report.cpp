@@ -313,6 +313,14 @@ std::string report_html(const ReportInput& in) {
       html_escape(objective.describe()), html_escape(status), trials.size(), trials.size() == 1 ? "" : "s",
       format_duration(elapsed));
 
+  if (summary.is_object() && summary.contains("warnings") && summary["warnings"].is_array()) {
+    h += "<div class=\"box\" id=\"warnings\"><b>Warnings</b><ul>";
+    for (const auto& w : summary["warnings"]) h += "<li>" + html_escape(w.get<std::string>()) + "</li>";
+    h += "</ul></div>\n";
+  }
+  if (summary.is_object() && summary.contains("final_skipped"))
+    h += "<div class=\"box\" id=\"final-skipped\">No final model: " +
+         html_escape(summary.value("final_skipped", std::string())) + "</div>\n";
   h += "<section id=\"counts\"><table><tr>";
   for (const char* s : {"ok", "failed", "rejected", "pruned", "running"})
     h += fmt::format("<th class=\"num\">{}</th>", s);

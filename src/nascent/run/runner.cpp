@@ -173,7 +173,8 @@ RunOutcome Runner::run() {
   return out;
 }
 
-void Runner::write_outputs(const std::string& status, const nlohmann::json& final) const {
+void Runner::write_outputs(const std::string& status, const nlohmann::json& final, const std::string& final_skipped,
+                           const std::vector<std::string>& warnings) const {
   const std::vector<Trial> trials = store_.trials();
   write_file_atomic(options_.out_dir + "/trials.csv", trials_csv(trials, space_));
   SummaryInput in;
@@ -186,6 +187,8 @@ void Runner::write_outputs(const std::string& status, const nlohmann::json& fina
   if (options_.simulated_time) in.simulated_s = simulated_seconds(trials);
   in.status = status;
   in.final = final;
+  in.final_skipped = final_skipped;
+  in.warnings = warnings;
   const nlohmann::json summary = summary_json(in);
   write_file_atomic(options_.out_dir + "/summary.json", summary.dump(2) + "\n");
   if (auto b = objective_.best(trials))

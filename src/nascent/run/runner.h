@@ -53,7 +53,8 @@ class Runner {
   // spent, the strategy is exhausted, or a stop is requested.
   RunOutcome run();
   // Rewrites trials.csv, summary.json and best_arch.json from the store.
-  void write_outputs(const std::string& status, const nlohmann::json& final = nullptr) const;
+  void write_outputs(const std::string& status, const nlohmann::json& final = nullptr,
+                     const std::string& final_skipped = "", const std::vector<std::string>& warnings = {}) const;
 
  private:
   uint64_t eval_seed(const Proposal& p) const;

@@ -101,23 +101,7 @@ class ChainNetwork : public Network {
 ChainOptions ChainOptions::from_config(ConfigSection& sec) {
   ChainOptions o;
   o.stem = sec.get_int("stem", o.stem, 1, 4096);
-  nlohmann::json w = sec.get_json("widths");
-  if (!w.is_null()) {
-    if (!w.is_array() || w.empty() || w.size() > 8)
-      sec.fail("widths", "expected 1 to 8 lists of channel counts, one list per stage");
-    o.widths.clear();
-    for (size_t s = 0; s < w.size(); ++s) {
-      if (!w[s].is_array() || w[s].empty())
-        sec.fail(fmt::format("widths[{}]", s), "expected a non-empty list of channel counts");
-      std::vector<int64_t> ws;
-      for (const auto& x : w[s]) {
-        if (!x.is_number_integer() || x.get<int64_t>() < 1 || x.get<int64_t>() > 4096)
-          sec.fail(fmt::format("widths[{}]", s), "expected integers from 1 to 4096, got " + x.dump());
-        ws.push_back(x.get<int64_t>());
-      }
-      o.widths.push_back(ws);
-    }
-  }
+  o.widths = read_stage_widths(sec, "widths", o.widths, 8);
   std::vector<int64_t> def_strides(o.widths.size(), 2);
   o.strides = sec.get_ints("strides", def_strides, 1, 4);
   if (o.strides.size() != o.widths.size())

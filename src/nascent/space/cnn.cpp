@@ -121,23 +121,7 @@ std::vector<std::string> read_options(ConfigSection& sec, const std::string& key
 CnnOptions CnnOptions::from_config(ConfigSection& sec) {
   CnnOptions o;
   o.stems = sec.get_ints("stems", o.stems, 1, 4096);
-  nlohmann::json w = sec.get_json("widths");
-  if (!w.is_null()) {
-    if (!w.is_array() || w.empty() || w.size() > 6)
-      sec.fail("widths", "expected 1 to 6 lists of channel counts, one list per stage");
-    o.widths.clear();
-    for (size_t s = 0; s < w.size(); ++s) {
-      if (!w[s].is_array() || w[s].empty())
-        sec.fail(fmt::format("widths[{}]", s), "expected a non-empty list of channel counts");
-      std::vector<int64_t> ws;
-      for (const auto& x : w[s]) {
-        if (!x.is_number_integer() || x.get<int64_t>() < 1 || x.get<int64_t>() > 4096)
-          sec.fail(fmt::format("widths[{}]", s), "expected integers from 1 to 4096, got " + x.dump());
-        ws.push_back(x.get<int64_t>());
-      }
-      o.widths.push_back(ws);
-    }
-  }
+  o.widths = read_stage_widths(sec, "widths", o.widths, 6);
   o.blocks = sec.get_ints("blocks", o.blocks, 1, 16);
   o.kinds = read_options(sec, "kinds", o.kinds, {"plain", "residual"});
   o.kernels = sec.get_ints("kernels", o.kernels, 1, 11);

@@ -337,6 +337,27 @@ std::vector<std::string> number_options(const std::vector<double>& values) {
   return out;
 }
 
+std::vector<std::vector<int64_t>> read_stage_widths(ConfigSection& sec, const std::string& key,
+                                                    const std::vector<std::vector<int64_t>>& def, size_t max_stages) {
+  const nlohmann::json w = sec.get_json(key);
+  if (w.is_null()) return def;
+  if (!w.is_array() || w.empty() || w.size() > max_stages)
+    sec.fail(key, fmt::format("expected 1 to {} lists of channel counts, one list per stage", max_stages));
+  std::vector<std::vector<int64_t>> out;
+  for (size_t s = 0; s < w.size(); ++s) {
+    const std::string field = fmt::format("{}[{}]", key, s);
+    if (!w[s].is_array() || w[s].empty()) sec.fail(field, "expected a non-empty list of channel counts");
+    std::vector<int64_t> ws;
+    for (const auto& x : w[s]) {
+      if (!x.is_number_integer() || x.get<int64_t>() < 1 || x.get<int64_t>() > 4096)
+        sec.fail(field, "expected integers from 1 to 4096, got " + x.dump());
+      ws.push_back(x.get<int64_t>());
+    }
+    out.push_back(ws);
+  }
+  return out;
+}
+
 void require_distinct(const ConfigSection& section, const std::string& key, const std::vector<std::string>& options) {
   std::set<std::string> seen;
   for (const auto& o : options)

@@ -135,6 +135,10 @@ std::vector<std::string> number_options(const std::vector<double>& values);
 // "Decision `count` (integer options) is at least k": the condition of the k-th layer or block
 // of a variable depth; none when every option is at least k (the layer always exists).
 std::optional<Condition> count_at_least(const Decision& count, int64_t k);
+// Width options per stage, `[[16, 24], [32, 48], ...]`: 1 to max_stages non-empty lists of
+// channel counts from 1 to 4096; `def` when the key is absent. InputError names the bad list.
+std::vector<std::vector<int64_t>> read_stage_widths(ConfigSection& section, const std::string& key,
+                                                    const std::vector<std::vector<int64_t>>& def, size_t max_stages);
 // Throws InputError naming section.key when an option list repeats a value.
 void require_distinct(const ConfigSection& section, const std::string& key, const std::vector<std::string>& options);
 
