@@ -67,6 +67,8 @@ if "trials" in r: row["trials"] = r["trials"]
 print(json.dumps(row, indent=1))
 PY
   mv "$rows/$key.json.tmp" "$rows/$key.json"
+  # The architecture a search found, kept beside its row (the run directory is not committed).
+  [ "$name" = nascent ] && cp "$dir/best_arch.json" "bench/results/vs_hand/$key-best_arch.json"
   echo "   test_accuracy $(python3 -c "import json;print(json.load(open('$rows/$key.json'))['test_accuracy'])")"
   report
 }
