@@ -82,15 +82,17 @@ int run_report(const ReportFlags& f);
 // Where a command that works after a search gets its config: with --run DIR, or with an
 // architecture file inside a run directory (beside its experiment.db) and no --config, the
 // config stored in the run's database, so every --set of the search applies; otherwise --config
-// (or {}). --set overrides apply in both cases. InputError when --run is not a run directory or
-// is given with --config.
+// (or {}). --set overrides apply in both cases. Exactly one of --run and --arch must be given;
+// InputError otherwise, when --run is not a run directory or is given with --config, and when
+// the architecture file does not exist.
 struct RunInputs {
   std::string run_dir;      // the run the config came from, "" when none
+  std::string arch_path;    // --arch, or the run's best_arch.json
   nlohmann::json config;    // with --set applied
   std::string config_name;  // for messages: the database, the config file, or "--set"
 };
-RunInputs resolve_run_inputs(const std::string& run, const std::string& arch, const std::string& config,
-                             const std::vector<std::string>& sets);
+RunInputs resolve_run_inputs(const std::string& command, const std::string& run, const std::string& arch,
+                             const std::string& config, const std::vector<std::string>& sets);
 
 // The config file (YAML or JSON) with --set overrides applied; an empty path gives {}.
 nlohmann::json load_config(const std::string& path, const std::vector<std::string>& sets);

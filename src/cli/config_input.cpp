@@ -19,10 +19,18 @@ nlohmann::json load_config(const std::string& path, const std::vector<std::strin
   return config;
 }
 
-RunInputs resolve_run_inputs(const std::string& run, const std::string& arch, const std::string& config,
-                             const std::vector<std::string>& sets) {
+RunInputs resolve_run_inputs(const std::string& command, const std::string& run, const std::string& arch,
+                             const std::string& config, const std::vector<std::string>& sets) {
+  if (run.empty() == arch.empty())
+    throw InputError(run.empty() ? "nascent " + command : run, run.empty() ? "--arch" : "--run",
+                     "give either --run DIR (a search's run directory) or --arch FILE, not both and not neither");
   RunInputs r;
   r.run_dir = run;
+  r.arch_path = arch.empty() ? (std::filesystem::path(run) / "best_arch.json").string() : arch;
+  if (!std::filesystem::exists(r.arch_path))
+    throw InputError(r.arch_path, arch.empty() ? "--run" : "--arch",
+                     arch.empty() ? "the run has no best_arch.json (did its search finish a trial?)"
+                                  : "no such architecture file");
   if (r.run_dir.empty() && config.empty() && !arch.empty()) {
     const auto dir = std::filesystem::path(arch).parent_path();
     if (std::filesystem::exists((dir.empty() ? std::filesystem::path(".") : dir) / "experiment.db"))

@@ -19,20 +19,15 @@ namespace nascent::cli {
 namespace fs = std::filesystem;
 
 int run_export(const ExportFlags& f) {
-  if (f.run.empty() == f.arch.empty())
-    throw InputError(f.run.empty() ? "nascent export" : f.run, f.run.empty() ? "--arch" : "--run",
-                     "give either --run DIR (a search's run directory) or --arch FILE with --weights, not both");
   // With a run: its architecture, its final weights and the config they were trained with.
-  const RunInputs in = resolve_run_inputs(f.run, f.arch, f.config, f.sets);
+  const RunInputs in = resolve_run_inputs("export", f.run, f.arch, f.config, f.sets);
   const nlohmann::json& config = in.config;
   const std::string& cfg_name = in.config_name;
-  const std::string arch_path = f.arch.empty() ? (fs::path(f.run) / "best_arch.json").string() : f.arch;
+  const std::string& arch_path = in.arch_path;
   const std::string weights = !f.weights.empty() ? f.weights
                               : !f.run.empty()   ? (fs::path(f.run) / "weights.pt").string()
                                                  : "";
   if (weights.empty()) throw InputError(f.arch, "--weights", "required with --arch: the trained weights to export");
-  if (!f.run.empty() && !fs::exists(arch_path))
-    throw InputError(arch_path, "--run", "the run has no best_arch.json (did its search finish a trial?)");
   ArchFile a = load_arch_file(arch_path, config, cfg_name);
   if (!fs::is_regular_file(weights))
     throw InputError(weights, "--weights",

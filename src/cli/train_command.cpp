@@ -37,20 +37,13 @@ std::string fresh_train_dir(const fs::path& base) {
 
 int run_train(const TrainFlags& f) {
   const auto job_start = std::chrono::steady_clock::now();
-  if (f.run.empty() == f.arch.empty())
-    throw InputError(f.run.empty() ? "nascent train" : f.run, f.run.empty() ? "--arch" : "--run",
-                     "give either --run DIR (a search's run directory) or --arch FILE, not both and not neither");
   // A run directory, or an architecture file inside one, brings the config the run was made
   // with (task, data paths, every --set of the search), so nothing has to be repeated.
-  const RunInputs in = resolve_run_inputs(f.run, f.arch, f.config, f.sets);
+  const RunInputs in = resolve_run_inputs("train", f.run, f.arch, f.config, f.sets);
   const nlohmann::json& config = in.config;
   const std::string& cfg_name = in.config_name;
   const std::string& run_dir = in.run_dir;
-  const std::string arch_path = f.arch.empty() ? (fs::path(f.run) / "best_arch.json").string() : f.arch;
-  if (!fs::exists(arch_path))
-    throw InputError(arch_path, f.arch.empty() ? "--run" : "--arch",
-                     f.arch.empty() ? "the run has no best_arch.json (did its search finish a trial?)"
-                                    : "no such architecture file");
+  const std::string& arch_path = in.arch_path;
 
   ConfigSection root(config, "", cfg_name);
   // Only the sections that training uses are read; a search config works as it is.
