@@ -104,9 +104,12 @@ int main(int argc, char** argv) {
   std::string out = "bench/results/op_speed";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
-    if (k == "--steps") steps = std::stoll(argv[i + 1]);
-    else if (k == "--threads") threads = std::stoll(argv[i + 1]);
-    else if (k == "--out") out = argv[i + 1];
+    if (k == "--steps")
+      steps = std::stoll(argv[i + 1]);
+    else if (k == "--threads")
+      threads = std::stoll(argv[i + 1]);
+    else if (k == "--out")
+      out = argv[i + 1];
     else {
       fmt::print(stderr, "usage: op_speed [--steps N] [--threads T] [--out PREFIX]\n");
       return 2;

@@ -29,10 +29,14 @@ int main(int argc, char** argv) {
   int64_t steps = 200, warmup = 20, threads = 2;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
-    if (k == "--arch") arch_path = argv[i + 1];
-    else if (k == "--steps") steps = std::stoll(argv[i + 1]);
-    else if (k == "--warmup") warmup = std::stoll(argv[i + 1]);
-    else if (k == "--threads") threads = std::stoll(argv[i + 1]);
+    if (k == "--arch")
+      arch_path = argv[i + 1];
+    else if (k == "--steps")
+      steps = std::stoll(argv[i + 1]);
+    else if (k == "--warmup")
+      warmup = std::stoll(argv[i + 1]);
+    else if (k == "--threads")
+      threads = std::stoll(argv[i + 1]);
   }
   if (arch_path.empty()) {
     fmt::print(stderr, "usage: train_throughput --arch FILE [--steps N] [--warmup N] [--threads T]\n");

@@ -28,9 +28,9 @@ RunInputs resolve_run_inputs(const std::string& command, const std::string& run,
   r.run_dir = run;
   r.arch_path = arch.empty() ? (std::filesystem::path(run) / "best_arch.json").string() : arch;
   if (!std::filesystem::exists(r.arch_path))
-    throw InputError(r.arch_path, arch.empty() ? "--run" : "--arch",
-                     arch.empty() ? "the run has no best_arch.json (did its search finish a trial?)"
-                                  : "no such architecture file");
+    throw InputError(
+        r.arch_path, arch.empty() ? "--run" : "--arch",
+        arch.empty() ? "the run has no best_arch.json (did its search finish a trial?)" : "no such architecture file");
   if (r.run_dir.empty() && config.empty() && !arch.empty()) {
     const auto dir = std::filesystem::path(arch).parent_path();
     if (std::filesystem::exists((dir.empty() ? std::filesystem::path(".") : dir) / "experiment.db"))

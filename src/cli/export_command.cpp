@@ -46,12 +46,12 @@ int run_export(const ExportFlags& f) {
                      fmt::format("space '{}' cannot build networks for {} data", a.space->name(), task.kind));
   auto net = a.space->build(a.arch, task, 1.0);
   if (const std::string why = exporting::load_weights(net, weights); !why.empty())
-    throw InputError(weights, "--weights",
-                     fmt::format("does not hold weights of this {} architecture for {} data with {} classes and "
-                                 "input {} from {} (pass --run with the run directory the weights come from, or "
-                                 "the config they were trained with as --config): {}",
-                                 a.space->name(), task.kind, task.num_classes, fmt::join(task.input_shape, "x"),
-                                 cfg_name, why));
+    throw InputError(
+        weights, "--weights",
+        fmt::format("does not hold weights of this {} architecture for {} data with {} classes and "
+                    "input {} from {} (pass --run with the run directory the weights come from, or "
+                    "the config they were trained with as --config): {}",
+                    a.space->name(), task.kind, task.num_classes, fmt::join(task.input_shape, "x"), cfg_name, why));
   const fs::path parent = fs::path(f.out).parent_path();
   std::error_code ec;
   if (!parent.empty()) fs::create_directories(parent, ec);

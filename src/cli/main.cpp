@@ -97,11 +97,13 @@ int run(int argc, char** argv) {
   train->add_option("--config", tf.config,
                     "Config for the task and training options with --arch (default: the run's, else built-in "
                     "defaults: Fashion-MNIST)");
-  train->add_option("--epochs", tf.epochs,
-                    "Training epochs (default: final.epochs of the config, else 10); with --time-budget, the most")
+  train
+      ->add_option("--epochs", tf.epochs,
+                   "Training epochs (default: final.epochs of the config, else 10); with --time-budget, the most")
       ->check(CLI::PositiveNumber);
-  train->add_option("--time-budget", tf.time_budget,
-                    "Minutes for the whole command: the epochs that fit are measured and chosen")
+  train
+      ->add_option("--time-budget", tf.time_budget,
+                   "Minutes for the whole command: the epochs that fit are measured and chosen")
       ->check(CLI::PositiveNumber);
   train->add_option("--out", tf.out,
                     "Directory for weights.pt, model.pt, model.json and train.json (default: a new train-N folder "

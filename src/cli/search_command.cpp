@@ -231,8 +231,9 @@ int run_search(const SearchFlags& f) {
       previous = read_json_file(out + "/summary.json").value("final", nlohmann::json());
     } catch (const InputError&) {
     }
-    const bool same_epochs = cfg.final.auto_epochs ? previous.is_object() && previous.contains("time_split")
-                                                   : previous.is_object() && previous.value("epochs", 0.0) == cfg.final.epochs;
+    const bool same_epochs = cfg.final.auto_epochs
+                                 ? previous.is_object() && previous.contains("time_split")
+                                 : previous.is_object() && previous.value("epochs", 0.0) == cfg.final.epochs;
     if (previous.is_object() && previous.value("trial", -1) == b.id && same_epochs &&
         fs::exists(previous.value("weights", ""))) {
       final = previous;
@@ -258,18 +259,13 @@ int run_search(const SearchFlags& f) {
           const run::EpochFit fit = run::fit_epochs(*space, b.proposal.arch, data, final_train, cfg.final.augment,
                                                     left_s, cfg.final.min_epochs, cfg.final.max_epochs);
           epochs = fit.epochs;
-          time_budget.seconds =
-              total_budget_s - outcome.elapsed_s - setup_s -
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - search_end).count();
+          time_budget.seconds = total_budget_s - outcome.elapsed_s - setup_s -
+                                std::chrono::duration<double>(std::chrono::steady_clock::now() - search_end).count();
           time_budget.reserved = fit.reserved_seconds;
           time_budget.min_epochs = cfg.final.min_epochs;
           time_budget.max_epochs = cfg.final.max_epochs;
-          split = {{"budget_s", total_budget_s},
-                   {"search_s", outcome.elapsed_s},
-                   {"setup_s", setup_s},
-                   {"final_s_available", left_s},
-                   {"final_epochs", fit.epochs},
-                   {"fit", fit.to_json()}};
+          split = {{"budget_s", total_budget_s},  {"search_s", outcome.elapsed_s}, {"setup_s", setup_s},
+                   {"final_s_available", left_s}, {"final_epochs", fit.epochs},    {"fit", fit.to_json()}};
           progress.message(fmt::format(
               "time split: search {} of the {} budget; {} left for final training: {:.1f} s per epoch -> {} "
               "epochs{}",
@@ -303,8 +299,10 @@ int run_search(const SearchFlags& f) {
   }
   std::string final_skipped;
   if (!final_wanted)
-    final_skipped = "final.epochs is 0, so the best architecture was not trained on all the data; set final.epochs "
-                    "(or auto with a time budget), or run `nascent train --run " + out + "`";
+    final_skipped =
+        "final.epochs is 0, so the best architecture was not trained on all the data; set final.epochs "
+        "(or auto with a time budget), or run `nascent train --run " +
+        out + "`";
   else if (!best)
     final_skipped = "no trial succeeded";
   runner.write_outputs(outcome.status, final, final_skipped, warnings);

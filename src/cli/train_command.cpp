@@ -60,11 +60,11 @@ int run_train(const TrainFlags& f) {
   train = final.apply(train);
 
   ArchFile a = load_arch_file(arch_path, config, cfg_name);
-  const std::string out = !f.out.empty()          ? f.out
-                          : !f.run.empty()        ? fresh_train_dir(f.run)
-                          : fresh_train_dir(fs::path(arch_path).parent_path().empty()
-                                                ? fs::path(".")
-                                                : fs::path(arch_path).parent_path());
+  const std::string out =
+      !f.out.empty()   ? f.out
+      : !f.run.empty() ? fresh_train_dir(f.run)
+                       : fresh_train_dir(fs::path(arch_path).parent_path().empty() ? fs::path(".")
+                                                                                   : fs::path(arch_path).parent_path());
   for (const auto& name : kTrainOutputs) {
     const fs::path p = fs::path(out) / name;
     if (fs::exists(p) && !f.force)
@@ -75,9 +75,9 @@ int run_train(const TrainFlags& f) {
   run::set_threads(run_opts.threads);
   const data::TaskData data = data::load_task(task);
   if (!a.space->supports(data.task))
-    throw InputError(arch_path, "space",
-                     fmt::format("a {} architecture cannot be trained on {} data ({})", a.space->name(),
-                                 data.task.kind, cfg_name));
+    throw InputError(
+        arch_path, "space",
+        fmt::format("a {} architecture cannot be trained on {} data ({})", a.space->name(), data.task.kind, cfg_name));
   std::error_code ec;
   fs::create_directories(out, ec);
   if (ec) throw InputError(out, "--out", "cannot create directory: " + ec.message());
@@ -93,11 +93,11 @@ int run_train(const TrainFlags& f) {
     // Fill the budget: measured epoch time of this network, minus what was spent loading data.
     const double budget_s = *f.time_budget * 60.0;
     const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - job_start).count();
-    const run::EpochFit fit =
-        run::fit_epochs(*a.space, a.arch, data, train, final.augment, budget_s - setup_s, final.min_epochs,
-                        f.epochs ? *f.epochs : final.max_epochs);
+    const run::EpochFit fit = run::fit_epochs(*a.space, a.arch, data, train, final.augment, budget_s - setup_s,
+                                              final.min_epochs, f.epochs ? *f.epochs : final.max_epochs);
     epochs = fit.epochs;
-    time_budget.seconds = budget_s - std::chrono::duration<double>(std::chrono::steady_clock::now() - job_start).count();
+    time_budget.seconds =
+        budget_s - std::chrono::duration<double>(std::chrono::steady_clock::now() - job_start).count();
     time_budget.reserved = fit.reserved_seconds;
     time_budget.min_epochs = final.min_epochs;
     time_budget.max_epochs = f.epochs ? *f.epochs : final.max_epochs;
@@ -118,8 +118,8 @@ int run_train(const TrainFlags& f) {
     result["time_split"] = split;
   }
   run::write_file_atomic(out + "/train.json", result.dump(2) + "\n");
-  fmt::print("test_accuracy {:.4f} after {} epochs ({} params, {:.2f} MFLOPs, {})\n", r.test_accuracy, r.epochs, r.params,
-             r.flops / 1e6, run::format_duration(r.train_seconds));
+  fmt::print("test_accuracy {:.4f} after {} epochs ({} params, {:.2f} MFLOPs, {})\n", r.test_accuracy, r.epochs,
+             r.params, r.flops / 1e6, run::format_duration(r.train_seconds));
   fmt::print("weights in {}/weights.pt, results in {}/train.json\n", out, out);
   if (!r.model.empty())
     fmt::print("model: {} (TorchScript; torch.jit.load in Python, torch::jit::load in C++)\n", r.model);

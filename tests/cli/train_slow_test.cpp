@@ -88,8 +88,8 @@ TEST(SmallData, TheSearchWarnsAboutATooSmallValidationSplitAndSaysWhyThereIsNoMo
   TempDir dir;
   const std::string run = dir.file("r");
   // 200 images: 20 for validation, 2 per class.
-  auto s = run_nascent({"search", "--config", "examples/smoke.yaml", "--out", run, "--max-trials", "2", "--set",
-                        "task.limit=200"});
+  auto s = run_nascent(
+      {"search", "--config", "examples/smoke.yaml", "--out", run, "--max-trials", "2", "--set", "task.limit=200"});
   ASSERT_EQ(s.exit_code, 0) << s.out;
   EXPECT_NE(s.out.find("warning: the validation split has 20 examples for 10 classes (2.0 per class"),
             std::string::npos)

@@ -102,9 +102,9 @@ TEST(TorchScript, WeightsOfAnotherHeadSizeAreRefused) {
   torch::save(net2, dir.file("w.pt"));
   auto net10 = space->build(a, Task{}, 1.0);
   const std::string why = load_weights(net10, dir.file("w.pt"));
-  EXPECT_EQ(why, "head.linear.weight has shape [2, " + std::to_string(net10->named_parameters()["head.linear.weight"].size(1)) +
-                     "] in the file, [10, " + std::to_string(net10->named_parameters()["head.linear.weight"].size(1)) +
-                     "] in the network");
+  EXPECT_EQ(why, "head.linear.weight has shape [2, " +
+                     std::to_string(net10->named_parameters()["head.linear.weight"].size(1)) + "] in the file, [10, " +
+                     std::to_string(net10->named_parameters()["head.linear.weight"].size(1)) + "] in the network");
   auto again = space->build(a, two, 1.0);
   EXPECT_EQ(load_weights(again, dir.file("w.pt")), "");
 }

@@ -12,11 +12,11 @@ namespace {
 
 // The VGG-style hand baseline of bench/vs_hand/vgg.json.
 nlohmann::json vgg() {
-  return {{"stem", "32"},      {"act", "relu"},      {"s1_blocks", "1"},   {"s1_kind", "plain"},
-          {"s1_kernel", "3"},  {"s1_width", "32"},   {"s1_se", "no"},      {"s2_down", "maxpool"},
-          {"s2_blocks", "2"},  {"s2_kind", "plain"}, {"s2_kernel", "3"},   {"s2_width", "64"},
-          {"s2_se", "no"},     {"s3_down", "maxpool"}, {"s3_blocks", "1"}, {"s3_kind", "plain"},
-          {"s3_kernel", "3"},  {"s3_width", "64"},   {"s3_se", "no"}};
+  return {{"stem", "32"},     {"act", "relu"},        {"s1_blocks", "1"}, {"s1_kind", "plain"},
+          {"s1_kernel", "3"}, {"s1_width", "32"},     {"s1_se", "no"},    {"s2_down", "maxpool"},
+          {"s2_blocks", "2"}, {"s2_kind", "plain"},   {"s2_kernel", "3"}, {"s2_width", "64"},
+          {"s2_se", "no"},    {"s3_down", "maxpool"}, {"s3_blocks", "1"}, {"s3_kind", "plain"},
+          {"s3_kernel", "3"}, {"s3_width", "64"},     {"s3_se", "no"}};
 }
 
 Arch from(const CnnSpace& s, const nlohmann::json& choices) {

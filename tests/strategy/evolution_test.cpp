@@ -21,7 +21,8 @@ Trial told(int64_t id, const Proposal& p, double acc) {
 TEST(RegularizedEvolution, RandomUntilPopulationThenMutationsOfTheBest) {
   space::ChainSpace space;
   StrategyContext ctx{&space, Objective(), Fidelity{}, 3, 100};
-  RegularizedEvolution evo(ctx, EvolutionOptions{4, 4, 20, nlohmann::json::array(), ""});  // S = P: the parent is always the best
+  RegularizedEvolution evo(
+      ctx, EvolutionOptions{4, 4, 20, nlohmann::json::array(), ""});  // S = P: the parent is always the best
   std::vector<Proposal> first;
   for (int i = 0; i < 4; ++i) {
     auto p = evo.ask();
@@ -84,11 +85,10 @@ TEST(EvolutionOptions, SampleLargerThanPopulationIsAnError) {
 TEST(RegularizedEvolution, InitialArchitecturesComeFirstThenRandom) {
   space::ChainSpace space;
   StrategyContext ctx{&space, Objective(), Fidelity{}, 3, 100};
-  const nlohmann::json a = {{"s1_blocks", 1}, {"s1_op", "conv"},   {"s1_kernel", 3}, {"s1_width", 16},
-                            {"s1_act", "relu"}, {"s1_skip", "no"}, {"s2_blocks", 1}, {"s2_op", "conv"},
-                            {"s2_kernel", 3}, {"s2_width", 32},    {"s2_act", "relu"}, {"s2_skip", "no"},
-                            {"s3_blocks", 1}, {"s3_op", "conv"},   {"s3_kernel", 3}, {"s3_width", 64},
-                            {"s3_act", "relu"}, {"s3_skip", "no"}};
+  const nlohmann::json a = {
+      {"s1_blocks", 1}, {"s1_op", "conv"}, {"s1_kernel", 3}, {"s1_width", 16}, {"s1_act", "relu"}, {"s1_skip", "no"},
+      {"s2_blocks", 1}, {"s2_op", "conv"}, {"s2_kernel", 3}, {"s2_width", 32}, {"s2_act", "relu"}, {"s2_skip", "no"},
+      {"s3_blocks", 1}, {"s3_op", "conv"}, {"s3_kernel", 3}, {"s3_width", 64}, {"s3_act", "relu"}, {"s3_skip", "no"}};
   nlohmann::json b = a;
   b["s2_op"] = "mbconv";
   b["s2_expand"] = 4;

@@ -26,11 +26,12 @@ struct Split {
 struct TaskData {
   Task task;
   Split train, val, test;
-  std::vector<float> mean, std;          // from the training split: per channel (uint8 images, applied by
-                                         // normalize) or per feature (tabular, already applied)
-  std::vector<std::string> class_names;  // the name of each class id: csv and text labels, Fashion-MNIST's names, IDX label values
-  std::vector<std::string> vocabulary;   // text: the character of each token id (0 padding, 1 unknown)
-  std::string source;                    // where the data came from, for logs and summaries
+  std::vector<float> mean, std;  // from the training split: per channel (uint8 images, applied by
+                                 // normalize) or per feature (tabular, already applied)
+  std::vector<std::string>
+      class_names;  // the name of each class id: csv and text labels, Fashion-MNIST's names, IDX label values
+  std::vector<std::string> vocabulary;  // text: the character of each token id (0 padding, 1 unknown)
+  std::string source;                   // where the data came from, for logs and summaries
   uint64_t split_seed = 0;
 };
 

@@ -28,17 +28,17 @@ struct Split;
 namespace nascent::estimate {
 
 struct TrainOptions {
-  int64_t batch_size = 128;             // training mini-batch
-  int64_t eval_batch_size = 1000;       // evaluation mini-batch
-  std::string optimizer = "sgd";        // sgd | adamw
-  double lr = 0.05;                     // peak learning rate
-  double momentum = 0.9;                // SGD (Nesterov) momentum
-  double weight_decay = 5e-4;           // L2 for sgd, decoupled for adamw
-  double warmup_fraction = 0.05;        // share of steps with linear warm-up
-  double label_smoothing = 0.0;         // cross-entropy label smoothing
-  double grad_clip = 5.0;               // max gradient norm (0 = none)
-  bool augment = false;                 // random 2-pixel shifts and horizontal flips
-  int64_t cutout = 0;                   // with augment: side of a random square zeroed per image (0 = none)
+  int64_t batch_size = 128;        // training mini-batch
+  int64_t eval_batch_size = 1000;  // evaluation mini-batch
+  std::string optimizer = "sgd";   // sgd | adamw
+  double lr = 0.05;                // peak learning rate
+  double momentum = 0.9;           // SGD (Nesterov) momentum
+  double weight_decay = 5e-4;      // L2 for sgd, decoupled for adamw
+  double warmup_fraction = 0.05;   // share of steps with linear warm-up
+  double label_smoothing = 0.0;    // cross-entropy label smoothing
+  double grad_clip = 5.0;          // max gradient norm (0 = none)
+  bool augment = false;            // random 2-pixel shifts and horizontal flips
+  int64_t cutout = 0;              // with augment: side of a random square zeroed per image (0 = none)
   // > 0: every candidate trains fidelity.epochs x clamp(this / its FLOPs, 1/4, 4), so about the
   // same compute: a network that trains 3x faster is ranked by what it learns in the same time,
   // as its final training will be. Deterministic (FLOPs, not measured time). 0 = off.

@@ -26,12 +26,12 @@ struct BudgetOptions {
 };
 
 struct FinalOptions {
-  double epochs = 0;           // final training of the best architecture from scratch; 0 = none
-  bool auto_epochs = false;    // epochs: auto = the epochs that fill the rest of budget.time_minutes
-  double time_fraction = 0.6;  // with epochs: auto, the share of budget.time_minutes kept for it
-  double min_epochs = 1;       // with epochs: auto, never fewer ...
-  double max_epochs = 200;     // ... nor more epochs than these
-  bool augment = true;         // random 2-pixel shifts and flips (images) during final training
+  double epochs = 0;            // final training of the best architecture from scratch; 0 = none
+  bool auto_epochs = false;     // epochs: auto = the epochs that fill the rest of budget.time_minutes
+  double time_fraction = 0.6;   // with epochs: auto, the share of budget.time_minutes kept for it
+  double min_epochs = 1;        // with epochs: auto, never fewer ...
+  double max_epochs = 200;      // ... nor more epochs than these
+  bool augment = true;          // random 2-pixel shifts and flips (images) during final training
   double label_smoothing = -1;  // overrides train.label_smoothing for final training (-1 = keep)
   int64_t cutout = -1;          // overrides train.cutout for final training (-1 = keep)
   static FinalOptions from_config(ConfigSection& section);

@@ -66,8 +66,8 @@ nlohmann::json EpochFit::to_json() const {
 }
 
 EpochFit fit_epochs(const space::SearchSpace& space, const Arch& arch, const data::TaskData& data,
-                    estimate::TrainOptions options, bool augment, double seconds, double min_epochs,
-                    double max_epochs, int steps) {
+                    estimate::TrainOptions options, bool augment, double seconds, double min_epochs, double max_epochs,
+                    int steps) {
   NASCENT_CHECK(steps >= 2 && min_epochs > 0 && max_epochs >= min_epochs, "bad fit_epochs arguments");
   options.augment = augment;
   options.early_stopping = {};
@@ -98,8 +98,7 @@ EpochFit fit_epochs(const space::SearchSpace& space, const Arch& arch, const dat
   fit.epoch_seconds = fit.step_seconds * static_cast<double>(steps_per_epoch);
   // The test pass costs about a third of a training step per example; saving and exporting
   // the model a few seconds.
-  fit.reserved_seconds =
-      fit.step_seconds * static_cast<double>(data.test.size()) / static_cast<double>(bs) / 3.0 + 5.0;
+  fit.reserved_seconds = fit.step_seconds * static_cast<double>(data.test.size()) / static_cast<double>(bs) / 3.0 + 5.0;
   // The first plan; train_final re-plans from the first epoch's time (the few dozen steps timed
   // here were 2% fast for one network and 8% slow for another over a 30-minute training).
   const double raw = (seconds - fit.reserved_seconds) / fit.epoch_seconds;

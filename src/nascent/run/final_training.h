@@ -40,23 +40,23 @@ struct FinalResult {
 // to [min_epochs, max_epochs] and rounded down to a tenth of an epoch.
 struct EpochFit {
   double epochs = 0;
-  int64_t batch_size = 0;    // the training batch size
-  double step_seconds = 0;   // one training step at that batch size
-  double epoch_seconds = 0;  // one epoch of the final training set, with the evaluation share
+  int64_t batch_size = 0;       // the training batch size
+  double step_seconds = 0;      // one training step at that batch size
+  double epoch_seconds = 0;     // one epoch of the final training set, with the evaluation share
   double reserved_seconds = 0;  // the test evaluation and model export afterwards, estimated
   bool clamped = false;         // min_epochs or max_epochs decided, not the time
   nlohmann::json to_json() const;
 };
 EpochFit fit_epochs(const space::SearchSpace& space, const Arch& arch, const data::TaskData& data,
-                    estimate::TrainOptions options, bool augment, double seconds, double min_epochs,
-                    double max_epochs, int steps = 12);
+                    estimate::TrainOptions options, bool augment, double seconds, double min_epochs, double max_epochs,
+                    int steps = 12);
 
 // With `fit` (a time-budgeted training), the epochs are re-planned after the first epoch from its
 // measured time, so that the training ends within fit->seconds; FinalResult::epochs says how many
 // it trained.
 struct TimeBudget {
-  double seconds = 0;    // for training and the test pass, from the start of train_final
-  double reserved = 0;   // of which the test pass and the model export
+  double seconds = 0;   // for training and the test pass, from the start of train_final
+  double reserved = 0;  // of which the test pass and the model export
   double min_epochs = 1, max_epochs = 200;
 };
 FinalResult train_final(const space::SearchSpace& space, const Arch& arch, const data::TaskData& data,

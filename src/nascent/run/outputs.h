@@ -36,10 +36,10 @@ struct SummaryInput {
   std::string strategy;
   uint64_t seed = 0;
   double elapsed_s = 0;
-  double simulated_s = -1;  // table estimator: the trials' recorded train_seconds; < 0 = not simulated
-  std::string status;       // running | done | interrupted
-  nlohmann::json final;     // final training results, or null
-  std::string final_skipped;  // why there is no final training ("" = there is, or the search is not over)
+  double simulated_s = -1;            // table estimator: the trials' recorded train_seconds; < 0 = not simulated
+  std::string status;                 // running | done | interrupted
+  nlohmann::json final;               // final training results, or null
+  std::string final_skipped;          // why there is no final training ("" = there is, or the search is not over)
   std::vector<std::string> warnings;  // what the user should know about the results (small validation split, ...)
 };
 nlohmann::json summary_json(const SummaryInput& in);

@@ -18,18 +18,18 @@ class ConfigSection;
 namespace nascent::space {
 
 struct CnnOptions {
-  std::vector<int64_t> stems = {16, 24, 32};  // stem conv width options
+  std::vector<int64_t> stems = {16, 24, 32};    // stem conv width options
   std::vector<std::vector<int64_t>> widths = {  // width options, one list per stage
       {16, 24, 32, 48},
       {32, 48, 64, 80},
       {48, 64, 80, 96}};
-  std::vector<int64_t> blocks = {1, 2, 3};                   // blocks-per-stage options
-  std::vector<std::string> kinds = {"plain", "residual"};    // plain: conv-BN-act; residual: two of them + skip
-  std::vector<int64_t> kernels = {3};                        // kernel-size options per stage
+  std::vector<int64_t> blocks = {1, 2, 3};                       // blocks-per-stage options
+  std::vector<std::string> kinds = {"plain", "residual"};        // plain: conv-BN-act; residual: two of them + skip
+  std::vector<int64_t> kernels = {3};                            // kernel-size options per stage
   std::vector<std::string> downsamples = {"maxpool", "stride"};  // how stages 2.. halve the resolution
-  std::vector<std::string> se = {"no", "yes"};               // squeeze-excite at the end of each block
-  std::vector<std::string> activations = {"relu", "hswish"};  // one for the whole network
-  double dropout = 0;                                        // before the head (fixed, not searched)
+  std::vector<std::string> se = {"no", "yes"};                   // squeeze-excite at the end of each block
+  std::vector<std::string> activations = {"relu", "hswish"};     // one for the whole network
+  double dropout = 0;                                            // before the head (fixed, not searched)
 
   static CnnOptions from_config(ConfigSection& section);
 };

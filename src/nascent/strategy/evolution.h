@@ -19,7 +19,7 @@ struct EvolutionOptions {
   int64_t sample = 5;        // S: tournament size
   int64_t max_retries = 20;  // mutations tried to find an unseen child before accepting a repeat
   nlohmann::json initial = nlohmann::json::array();  // choices objects proposed first, in order
-  std::string initial_source;                         // where `initial` was read, for messages
+  std::string initial_source;                        // where `initial` was read, for messages
   static EvolutionOptions from_config(ConfigSection& section);
 };
 
