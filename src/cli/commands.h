@@ -54,6 +54,7 @@ struct SpacesFlags {
 int run_spaces(const SpacesFlags& f);
 
 struct ProfileFlags {
+  std::string run;  // a search's run directory: its best_arch.json for its task
   std::string arch;
   std::string input_shape;  // "1,1,28,28"
   int64_t classes = 0;      // 0 = the task's
@@ -71,6 +72,7 @@ struct ExportFlags {
   std::string out;
   std::string config;
   std::vector<std::string> sets;
+  bool force = false;  // write over an existing model file or description
 };
 int run_export(const ExportFlags& f);
 
@@ -100,7 +102,11 @@ struct ArchFile {
   std::unique_ptr<space::SearchSpace> space;
   Arch arch;
   nlohmann::json space_options;
+  nlohmann::json task;  // the signature of the task it was searched for (null = none stored)
 };
+
+// Throws InputError naming the architecture file when it was searched for another task.
+void check_arch_task(const ArchFile& a, const std::string& arch_path, const Task& task, const std::string& config_name);
 
 // An architecture file with the space it belongs to, rebuilt from the file's space_options
 // (or, without them, from the config's space.<name> section).

@@ -8,6 +8,7 @@
 #include "nascent/core/config.h"
 #include "nascent/core/error.h"
 #include "nascent/data/dataset.h"
+#include "nascent/run/outputs.h"
 #include "nascent/space/registry.h"
 #include "nascent/store/store.h"
 
@@ -94,7 +95,17 @@ ArchFile load_arch_file(const std::string& path, const nlohmann::json& config, c
   ConfigSection opts(a.space_options, j.contains("space_options") ? "space_options" : "space." + name, source);
   a.space = space::make_space(name, opts);
   a.arch = a.space->from_json(j, path);
+  if (j.contains("task")) a.task = j["task"];
   return a;
+}
+
+void check_arch_task(const ArchFile& a, const std::string& arch_path, const Task& task,
+                     const std::string& config_name) {
+  if (const std::string why = run::task_mismatch(a.task, task); !why.empty())
+    throw InputError(arch_path, "task",
+                     fmt::format("{} (from {}); pass --run with the run directory it came from, or the run's config "
+                                 "as --config",
+                                 why, config_name));
 }
 
 }  // namespace nascent::cli

@@ -24,6 +24,11 @@ int run_export(const ExportFlags& f) {
   const nlohmann::json& config = in.config;
   const std::string& cfg_name = in.config_name;
   const std::string& arch_path = in.arch_path;
+  // Refuse before any work: a model file (the run's own model.pt, an earlier export) is the
+  // user's, and is replaced only when asked.
+  for (const std::string& p : {f.out, exporting::description_path(f.out)})
+    if (fs::exists(p) && !f.force)
+      throw InputError(p, "--out", "exists and would be overwritten; choose another --out or add --force");
   const std::string weights = !f.weights.empty() ? f.weights
                               : !f.run.empty()   ? (fs::path(f.run) / "weights.pt").string()
                                                  : "";
@@ -41,6 +46,7 @@ int run_export(const ExportFlags& f) {
   ConfigSection task_sec = root.child("task");
   const data::TaskData data = data::load_task(data::TaskOptions::from_config(task_sec));
   const Task& task = data.task;
+  check_arch_task(a, arch_path, task, cfg_name);
   if (!a.space->supports(task))
     throw InputError(cfg_name, "task",
                      fmt::format("space '{}' cannot build networks for {} data", a.space->name(), task.kind));
@@ -57,7 +63,7 @@ int run_export(const ExportFlags& f) {
   if (!parent.empty()) fs::create_directories(parent, ec);
   if (ec) throw InputError(f.out, "--out", "cannot create its directory: " + ec.message());
 
-  const nlohmann::json arch = run::arch_file_json(a.arch, *a.space, a.space_options);
+  const nlohmann::json arch = run::arch_file_json(a.arch, *a.space, a.space_options, run::task_signature(task));
   if (f.format == "onnx") {
     exporting::save_onnx(*net, data, f.out, arch);
     fmt::print(

@@ -132,6 +132,7 @@ int run(int argc, char** argv) {
                   "Config the weights were trained with, for --arch outside a run directory: its task fixes the "
                   "input shape, the classes and the input normalisation inside the model (default: Fashion-MNIST)");
   exp->add_option("--set", ef.sets, "Override a config value by dotted path");
+  exp->add_flag("--force", ef.force, "Overwrite --out and its description if they exist");
 
   ReportFlags repf;
   auto* report =
@@ -149,7 +150,9 @@ int run(int argc, char** argv) {
   ProfileFlags rf;
   auto* profile =
       app.add_subcommand("profile", "Parameters, FLOPs, memory and measured CPU latency of an architecture");
-  profile->add_option("--arch", rf.arch, "Architecture JSON")->required();
+  profile->add_option("--run", rf.run, "Run directory of a search: profiles its best_arch.json for the run's task");
+  profile->add_option("--arch", rf.arch,
+                      "Architecture JSON; inside a run directory, the run's config is used unless --config is given");
   profile->add_option("--input-shape", rf.input_shape, "Image input shape N,C,H,W (default 1,<task shape>)");
   profile->add_option("--classes", rf.classes, "Number of classes of the head (default: the task's)")
       ->check(CLI::PositiveNumber);

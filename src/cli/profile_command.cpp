@@ -13,9 +13,11 @@
 namespace nascent::cli {
 
 int run_profile(const ProfileFlags& f) {
-  const nlohmann::json config = load_config(f.config, {});
-  ArchFile a = load_arch_file(f.arch, config, f.config);
-  Task task = task_for_space(*a.space, config, f.config);
+  // With --run (or an architecture inside a run directory) the run's own task and space options.
+  const RunInputs in = resolve_run_inputs("profile", f.run, f.arch, f.config, {});
+  ArchFile a = load_arch_file(in.arch_path, in.config, in.config_name);
+  Task task = task_for_space(*a.space, in.config, in.config_name);
+  if (in.config.contains("task")) check_arch_task(a, in.arch_path, task, in.config_name);
   if (f.classes > 0) task.num_classes = f.classes;
   std::vector<int64_t> shape = task.input_shape;
   shape.insert(shape.begin(), 1);

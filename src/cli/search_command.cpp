@@ -25,6 +25,7 @@
 #include "nascent/run/process_executor.h"
 #include "nascent/run/progress.h"
 #include "nascent/run/report.h"
+#include "nascent/run/run_lock.h"
 #include "nascent/run/runner.h"
 #include "nascent/run/strategy_events.h"
 #include "nascent/store/store.h"
@@ -130,6 +131,8 @@ int run_search(const SearchFlags& f) {
                      "an experiment already exists here; add --resume to continue it, or choose another --out");
   const nlohmann::json raw = resolve_config(f, db_path);
   const run::ExperimentConfig cfg = run::ExperimentConfig::parse(raw, f.config);
+  // One writer per run directory, for the whole job (search and final training).
+  const run::RunLock lock(out, "--out");
   // With worker processes or ranks the search process only coordinates.
   const bool remote = cfg.run.workers > 1 || run::mpi::size() > 1;
   run::set_threads(remote ? 1 : cfg.run.threads_per_worker());
@@ -211,6 +214,7 @@ int run_search(const SearchFlags& f) {
   ro.out_dir = out;
   ro.strategy_name = strategy->name();
   ro.space_options = cfg.space_options;
+  ro.task = run::task_signature(data.task);
   ro.early_stopping = cfg.train.early_stopping;
   run::Runner runner(*space, *strategy, *store, *executor, cfg.objective, ro, progress);
 

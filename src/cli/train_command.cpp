@@ -74,6 +74,7 @@ int run_train(const TrainFlags& f) {
   }
   run::set_threads(run_opts.threads);
   const data::TaskData data = data::load_task(task);
+  check_arch_task(a, arch_path, data.task, cfg_name);
   if (!a.space->supports(data.task))
     throw InputError(
         arch_path, "space",
@@ -109,7 +110,7 @@ int run_train(const TrainFlags& f) {
       run::train_final(*a.space, a.arch, data, train, epochs, final.augment, Rng::derive(seed, "final").next(),
                        out + "/weights.pt", progress, f.time_budget ? &time_budget : nullptr);
   nlohmann::json result = r.to_json();
-  result["arch"] = run::arch_file_json(a.arch, *a.space, a.space_options);
+  result["arch"] = run::arch_file_json(a.arch, *a.space, a.space_options, run::task_signature(data.task));
   result["config"] = config;
   if (!split.is_null()) {
     split["job_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - job_start).count();

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/script.h>
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -130,6 +131,36 @@ TEST(SearchEndToEnd, SmokeRunIsCompleteAndDeterministicAndSurvivesKill9) {
       bad.out.find(dir.file("train/weights.pt") + ": --weights: does not hold weights of this nb201 architecture"),
       std::string::npos)
       << bad.out;
+}
+
+TEST(SearchEndToEnd, ASecondWriterOnARunDirectoryIsRefusedAndAKilledOneNeverBlocks) {
+  TempDir dir;
+  const std::string d = dir.file("d");
+  std::vector<std::string> resume = search_args(d);
+  resume.push_back("--resume");
+  // While the first search is inside a trial, a second --resume on its directory exits 2 at
+  // once, naming the holder; then the first is killed with SIGKILL.
+  test::CommandResult second;
+  ASSERT_TRUE(test::kill_when(search_args(d), [&] {
+    if (access((d + "/experiment.db").c_str(), F_OK) != 0) return false;
+    try {
+      if (read_trials(d + "/experiment.db").size() < 2) return false;
+    } catch (const std::exception&) {
+      return false;  // the database is being created
+    }
+    second = run_nascent(resume);
+    return true;
+  }));
+  EXPECT_EQ(second.exit_code, 2) << second.out;
+  EXPECT_NE(second.out.find(d + ": --out: the run directory is in use by another nascent process (PID "),
+            std::string::npos)
+      << second.out;
+  // The dead holder leaves nothing behind: the resume is accepted and ends with exactly the budget.
+  auto r = run_nascent(resume);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto rows = read_trials(d + "/experiment.db");
+  ASSERT_EQ(rows.size(), 8u);
+  for (const auto& row : rows) EXPECT_EQ(row.status, "ok");
 }
 
 }  // namespace

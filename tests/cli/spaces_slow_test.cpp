@@ -44,6 +44,11 @@ TEST(SpacesEndToEnd, MlpOnPenguins) {
   EXPECT_EQ(s["counts"]["ok"], 50) << s.dump();
   // Penguin species are nearly separable by these measurements.
   EXPECT_GT(s["final"]["test_accuracy"].get<double>(), 0.9) << s.dump();
+  // profile --run builds the architecture for the run's task (4 features, 3 species), which
+  // --arch outside the run, without a config, cannot know.
+  auto p = run_nascent({"profile", "--run", dir.file("run"), "--runs", "2"});
+  ASSERT_EQ(p.exit_code, 0) << p.out;
+  EXPECT_EQ(nlohmann::json::parse(p.out)["input_shape"], (std::vector<int64_t>{1, 4})) << p.out;
 }
 
 TEST(SpacesEndToEnd, TransformerLanguageModelOnFortunes) {

@@ -59,6 +59,39 @@ TEST(TrainAfterSearch, UsesTheRunsConfigAndNeverOverwritesItsModel) {
   const auto run_model = nlohmann::json::parse(description);
   EXPECT_EQ(ts["normalisation"], run_model["normalisation"]);
   EXPECT_EQ(ox["normalisation"], run_model["normalisation"]);
+  // Exporting over the run's own model, or over an earlier export, is refused unless --force.
+  auto over = run_nascent({"export", "--run", run, "--out", run + "/model.pt"});
+  EXPECT_EQ(over.exit_code, 2) << over.out;
+  EXPECT_NE(over.out.find(run + "/model.pt: --out: exists and would be overwritten"), std::string::npos) << over.out;
+  EXPECT_EQ(test::read_file(run + "/model.pt"), model);
+  EXPECT_EQ(test::read_file(run + "/model.json"), description);
+  const std::string exported = test::read_file(dir.file("deploy/m.pt"));
+  auto again = run_nascent({"export", "--run", run, "--out", dir.file("deploy/m.pt")});
+  EXPECT_EQ(again.exit_code, 2) << again.out;
+  EXPECT_EQ(test::read_file(dir.file("deploy/m.pt")), exported);
+  auto forced = run_nascent({"export", "--run", run, "--out", dir.file("deploy/m.pt"), "--force"});
+  EXPECT_EQ(forced.exit_code, 0) << forced.out;
+  // best_arch.json carries the task it was searched for; used with another task's config (here
+  // a copy that says 3 classes) it is refused by train, export and profile, naming both.
+  auto arch = nlohmann::json::parse(test::read_file(run + "/best_arch.json"));
+  EXPECT_EQ(arch["task"]["num_classes"], 10);
+  EXPECT_EQ(arch["task"]["input_shape"], (std::vector<int64_t>{1, 28, 28}));
+  arch["task"]["num_classes"] = 3;
+  test::write_file(dir.file("three.json"), arch.dump());
+  const std::string want = dir.file("three.json") +
+                           ": task: it was searched for image data fashion-mnist with input [1,28,28] and 3 outputs, "
+                           "but this task is image data fashion-mnist with input [1,28,28] and 10 outputs (from "
+                           "examples/smoke.yaml)";
+  for (const std::vector<std::string>& cmd :
+       {std::vector<std::string>{"train", "--arch", dir.file("three.json"), "--config", "examples/smoke.yaml",
+                                 "--epochs", "0.1", "--out", dir.file("t3")},
+        std::vector<std::string>{"export", "--arch", dir.file("three.json"), "--weights", run + "/weights.pt",
+                                 "--config", "examples/smoke.yaml", "--out", dir.file("t3.pt")},
+        std::vector<std::string>{"profile", "--arch", dir.file("three.json"), "--config", "examples/smoke.yaml"}}) {
+    auto m = run_nascent(cmd);
+    EXPECT_EQ(m.exit_code, 2) << cmd[0] << ": " << m.out;
+    EXPECT_NE(m.out.find(want), std::string::npos) << cmd[0] << ": " << m.out;
+  }
   // Both --run and --arch: one clear error.
   auto both = run_nascent({"train", "--run", run, "--arch", run + "/best_arch.json"});
   EXPECT_EQ(both.exit_code, 2) << both.out;
@@ -102,6 +135,22 @@ TEST(SmallData, TheSearchWarnsAboutATooSmallValidationSplitAndSaysWhyThereIsNoMo
   const std::string report = test::read_file(run + "/report.html");
   EXPECT_NE(report.find("id=\"warnings\""), std::string::npos);
   EXPECT_NE(report.find("No final model: final.epochs is 0"), std::string::npos);
+}
+
+TEST(SmallData, ATaskOnlyConfigWarnsAndStillEndsWithAModel) {
+  TempDir dir;
+  // Nothing but the data: 200 images. The defaults rank candidates, warn that 20 validation
+  // images cannot rank them well, and train a final model (final.epochs unset: a few epochs).
+  test::write_file(dir.file("c.yaml"), "task: {dataset: fashion-mnist, limit: 200}\n");
+  auto s = run_nascent({"search", "--config", dir.file("c.yaml"), "--out", dir.file("r"), "--max-trials", "3"});
+  ASSERT_EQ(s.exit_code, 0) << s.out;
+  EXPECT_NE(s.out.find("warning: the validation split has 20 examples"), std::string::npos) << s.out;
+  const auto summary = nlohmann::json::parse(test::read_file(dir.file("r/summary.json")));
+  EXPECT_FALSE(summary.contains("final_skipped")) << summary.dump();
+  EXPECT_EQ(summary["final"]["epochs"], 5.0) << summary.dump();
+  EXPECT_GT(test::read_file(dir.file("r/model.pt")).size(), 1000u);
+  const auto model = nlohmann::json::parse(test::read_file(dir.file("r/model.json")));
+  EXPECT_EQ(model["class_names"].size(), 10u);
 }
 
 }  // namespace

@@ -112,6 +112,19 @@ TEST(Dataset, PlainIdxFilesAreFoundUnderTheDefaultGzNamesAndClassesAreNamed) {
   EXPECT_EQ(d.class_names, (std::vector<std::string>{"0", "1", "2"}));
   // Fashion-MNIST's own names.
   EXPECT_EQ(load_task(TaskOptions{}).class_names.at(9), "Ankle boot");
+  // task.class_names names the label values; a count that differs is one error naming both.
+  o.class_names = {"ok", "scratch", "dent"};
+  EXPECT_EQ(load_task(o).class_names, o.class_names);
+  o.class_names = {"ok", "faulty"};
+  o.class_names_file = "parts.yaml";
+  try {
+    load_task(o);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()), "parts.yaml: task.class_names: has 2 names but " +
+                                         dir.file("train-labels-idx1-ubyte") +
+                                         " has labels 0..2 (3 classes); give one name per label value");
+  }
 }
 
 }  // namespace

@@ -149,7 +149,7 @@ TEST(Nb201Space, MalformedStringsAndBadJsonAreNamed) {
   EXPECT_EQ(error_of([&] {
               s.from_json({{"space", "nb201"}, {"genotype", "x"}}, "a.json");
             }),
-            "a.json: genotype: unknown field; expected space, choices, string, space_options");
+            "a.json: genotype: unknown field; expected space, choices, string, space_options, task");
 }
 
 TEST(Nb201Space, SampleMutateNeighborsEncodeStayCanonical) {

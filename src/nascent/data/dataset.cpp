@@ -98,6 +98,8 @@ TaskOptions TaskOptions::from_config(ConfigSection& sec) {
     o.train_labels = sec.get_string("train_labels", o.train_labels);
     o.test_images = sec.get_string("test_images", o.test_images);
     o.test_labels = sec.get_string("test_labels", o.test_labels);
+    o.class_names = sec.get_strings("class_names", o.class_names);
+    o.class_names_file = sec.file();
   }
   if (o.dataset == "csv") {
     o.label_column = sec.get_string("label_column", o.label_column);
@@ -158,8 +160,15 @@ TaskData load_idx_task(const TaskOptions& o) {
   d.task.kind = "image";
   d.task.input_shape = {full.x.size(1), full.x.size(2), full.x.size(3)};
   d.task.num_classes = classes;
-  // Class names for the model's description: Fashion-MNIST's own, else the label values.
-  if (o.dataset == "fashion-mnist" && classes == static_cast<int64_t>(kFashionMnistClasses.size())) {
+  // Class names for the model's description: the config's, Fashion-MNIST's own, else the label
+  // values.
+  if (!o.class_names.empty()) {
+    if (static_cast<int64_t>(o.class_names.size()) != classes)
+      throw InputError(o.class_names_file, "task.class_names",
+                       fmt::format("has {} names but {} has labels 0..{} ({} classes); give one name per label value",
+                                   o.class_names.size(), resolve(o.path, o.train_labels), classes - 1, classes));
+    d.class_names = o.class_names;
+  } else if (o.dataset == "fashion-mnist" && classes == static_cast<int64_t>(kFashionMnistClasses.size())) {
     d.class_names = kFashionMnistClasses;
   } else {
     for (int64_t k = 0; k < classes; ++k) d.class_names.push_back(std::to_string(k));

@@ -43,6 +43,10 @@ struct TaskOptions {
   std::string train_labels = "train-labels-idx1-ubyte.gz";
   std::string test_images = "t10k-images-idx3-ubyte.gz";
   std::string test_labels = "t10k-labels-idx1-ubyte.gz";
+  // For dataset: idx: a name per label value 0..classes-1 for the model's description (empty =
+  // the label values); class_names_file: the config file, for the error when the count differs.
+  std::vector<std::string> class_names;
+  std::string class_names_file;
   // For dataset: csv (see csv.h).
   std::string label_column;           // name (or 1-based number without a header); "" = the last column
   std::vector<std::string> features;  // numeric feature columns; empty = every column but the label

@@ -139,6 +139,13 @@ ExperimentConfig ExperimentConfig::parse(const nlohmann::json& raw, const std::s
   {
     ConfigSection s = root.child("final");
     c.final = FinalOptions::from_config(s);
+    // Unset, a search still ends with a model: the epochs that fill the time budget, or a few.
+    if (!(raw.contains("final") && raw["final"].is_object() && raw["final"].contains("epochs"))) {
+      if (c.budget.time_minutes > 0)
+        c.final.auto_epochs = true;
+      else
+        c.final.epochs = FinalOptions::kDefaultEpochs;
+    }
     if (c.final.auto_epochs && c.budget.time_minutes <= 0)
       throw InputError(file, "final.epochs",
                        "auto fills what is left of budget.time_minutes (--time-budget), which is not set; give a "

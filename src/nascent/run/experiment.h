@@ -26,6 +26,8 @@ struct BudgetOptions {
 };
 
 struct FinalOptions {
+  // Unset in a search config: auto with budget.time_minutes, else this many epochs.
+  static constexpr double kDefaultEpochs = 5;
   double epochs = 0;            // final training of the best architecture from scratch; 0 = none
   bool auto_epochs = false;     // epochs: auto = the epochs that fill the rest of budget.time_minutes
   double time_fraction = 0.6;   // with epochs: auto, the share of budget.time_minutes kept for it

@@ -91,11 +91,35 @@ nlohmann::json summary_json(const SummaryInput& in) {
   return s;
 }
 
-nlohmann::json arch_file_json(const Arch& arch, const space::SearchSpace& space, const nlohmann::json& space_options) {
+nlohmann::json arch_file_json(const Arch& arch, const space::SearchSpace& space, const nlohmann::json& space_options,
+                              const nlohmann::json& task) {
   nlohmann::json j = space.to_json(arch);
   if (!space.text_field().empty()) j[space.text_field()] = space.to_text(arch);
   if (!space_options.is_null() && !space_options.empty()) j["space_options"] = space_options;
+  if (!task.is_null()) j["task"] = task;
   return j;
+}
+
+nlohmann::json task_signature(const Task& task) {
+  return {{"name", task.name},
+          {"kind", task.kind},
+          {"input_shape", task.input_shape},
+          {"num_classes", task.num_classes},
+          {"target", task.target}};
+}
+
+std::string task_mismatch(const nlohmann::json& stored, const Task& task) {
+  if (!stored.is_object()) return "";
+  const nlohmann::json now = task_signature(task);
+  for (const char* key : {"kind", "input_shape", "num_classes", "target"})
+    if (stored.contains(key) && stored[key] != now[key])
+      return fmt::format(
+          "it was searched for {} data {} with input {} and {} outputs, but this task is {} data {} "
+          "with input {} and {} outputs",
+          stored.value("kind", "?"), stored.value("name", "?"), stored.value("input_shape", nlohmann::json()).dump(),
+          stored.value("num_classes", nlohmann::json()).dump(), task.kind, task.name, now["input_shape"].dump(),
+          task.num_classes);
+  return "";
 }
 
 }  // namespace nascent::run

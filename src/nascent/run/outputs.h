@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "nascent/core/objective.h"
+#include "nascent/core/task.h"
 #include "nascent/core/trial.h"
 
 namespace nascent::space {
@@ -46,6 +47,14 @@ nlohmann::json summary_json(const SummaryInput& in);
 
 // Architecture JSON (with the space's text form, if it has one) plus the options its space was
 // built with, so the file alone rebuilds it.
-nlohmann::json arch_file_json(const Arch& arch, const space::SearchSpace& space, const nlohmann::json& space_options);
+// `task`, when not null, is the task signature of the run it came from (task_signature), so that
+// the file used with another task is refused instead of silently rebuilt for it.
+nlohmann::json arch_file_json(const Arch& arch, const space::SearchSpace& space, const nlohmann::json& space_options,
+                              const nlohmann::json& task = nullptr);
+
+// What an architecture's network depends on in a task: kind, input shape, outputs.
+nlohmann::json task_signature(const Task& task);
+// "" when an architecture file's stored signature (null = none) fits `task`, else what differs.
+std::string task_mismatch(const nlohmann::json& stored, const Task& task);
 
 }  // namespace nascent::run

@@ -192,8 +192,9 @@ void Runner::write_outputs(const std::string& status, const nlohmann::json& fina
   const nlohmann::json summary = summary_json(in);
   write_file_atomic(options_.out_dir + "/summary.json", summary.dump(2) + "\n");
   if (auto b = objective_.best(trials))
-    write_file_atomic(options_.out_dir + "/best_arch.json",
-                      arch_file_json(trials[*b].proposal.arch, space_, options_.space_options).dump(2) + "\n");
+    write_file_atomic(
+        options_.out_dir + "/best_arch.json",
+        arch_file_json(trials[*b].proposal.arch, space_, options_.space_options, options_.task).dump(2) + "\n");
 }
 
 }  // namespace nascent::run

@@ -36,6 +36,7 @@ struct RunnerOptions {
   std::string out_dir;                        // trials.csv, summary.json and best_arch.json are kept current here
   std::string strategy_name;
   nlohmann::json space_options;                   // written into best_arch.json
+  nlohmann::json task;                            // the task's signature, written into best_arch.json
   estimate::EarlyStoppingOptions early_stopping;  // median rule: each trial is sent the median curve of earlier ones
 };
 

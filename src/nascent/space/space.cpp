@@ -175,14 +175,15 @@ Arch SearchSpace::from_json(const nlohmann::json& j, const std::string& source) 
     throw InputError(source, "space",
                      fmt::format("architecture is for space '{}', not '{}'", sp->get<std::string>(), name_));
   // hash, params and flops are what `nascent spaces --sample` adds to each line: informational,
-  // so such a line is an architecture file as it stands.
-  static const std::set<std::string> informational = {"hash", "params", "flops"};
+  // so such a line is an architecture file as it stands. task: the signature of the task a run's
+  // best_arch.json was searched for (checked by the commands that load data).
+  static const std::set<std::string> informational = {"hash", "params", "flops", "task"};
   for (auto it = j.begin(); it != j.end(); ++it)
     if (it.key() != "space" && it.key() != "choices" && it.key() != "space_options" &&
         (text.empty() || it.key() != text) && !informational.count(it.key()))
       throw InputError(
           source, it.key(),
-          "unknown field; expected space, choices, " + (text.empty() ? "" : text + ", ") + "space_options");
+          "unknown field; expected space, choices, " + (text.empty() ? "" : text + ", ") + "space_options, task");
   auto ch = j.find("choices");
   auto tx = text.empty() ? j.end() : j.find(text);
   if (ch == j.end() && tx == j.end()) throw InputError(source, "choices", "missing; expected " + forms);
