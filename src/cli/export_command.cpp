@@ -21,6 +21,13 @@ namespace fs = std::filesystem;
 int run_export(const ExportFlags& f) {
   // With a run: its architecture, its final weights and the config they were trained with.
   const RunInputs in = resolve_run_inputs("export", f.run, f.arch, f.config, f.sets);
+  // --arch and --weights name two files that may come from different trainings (the run's final
+  // model, a later `train --set ...`); the description must not guess which config made the weights.
+  if (f.run.empty() && f.config.empty() && !in.run_dir.empty())
+    throw InputError(f.arch, "--config",
+                     fmt::format("no config given for these weights; to export the run's model use `nascent export "
+                                 "--run {}`, or give the --config the weights were trained with",
+                                 in.run_dir));
   const nlohmann::json& config = in.config;
   const std::string& cfg_name = in.config_name;
   const std::string& arch_path = in.arch_path;

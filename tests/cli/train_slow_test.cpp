@@ -2,6 +2,7 @@
 // into a new folder and never over the run's model files; with --time-budget it fits the epochs.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "support/support.h"
@@ -92,6 +93,18 @@ TEST(TrainAfterSearch, UsesTheRunsConfigAndNeverOverwritesItsModel) {
     EXPECT_EQ(m.exit_code, 2) << cmd[0] << ": " << m.out;
     EXPECT_NE(m.out.find(want), std::string::npos) << cmd[0] << ": " << m.out;
   }
+  // export --arch/--weights from a run without a config: the weights may come from another
+  // training than the run's, so the description is not guessed; exit 2 pointing to --run.
+  auto guess = run_nascent(
+      {"export", "--arch", run + "/best_arch.json", "--weights", run + "/weights.pt", "--out", dir.file("x.pt")});
+  EXPECT_EQ(guess.exit_code, 2) << guess.out;
+  EXPECT_NE(guess.out.find(run +
+                           "/best_arch.json: --config: no config given for these weights; to export the run's "
+                           "model use `nascent export --run " +
+                           run + "`"),
+            std::string::npos)
+      << guess.out;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("x.pt")));
   // Both --run and --arch: one clear error.
   auto both = run_nascent({"train", "--run", run, "--arch", run + "/best_arch.json"});
   EXPECT_EQ(both.exit_code, 2) << both.out;
