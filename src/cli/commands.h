@@ -81,6 +81,12 @@ struct ReportFlags {
 };
 int run_report(const ReportFlags& f);
 
+struct RecoverFlags {
+  std::string run;
+  std::string out;  // default: RUN-recovered
+};
+int run_recover(const RecoverFlags& f);
+
 // Where a command that works after a search gets its config: with --run DIR, or with an
 // architecture file inside a run directory (beside its experiment.db) and no --config, the
 // config stored in the run's database, so every --set of the search applies; otherwise --config

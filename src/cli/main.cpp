@@ -58,7 +58,8 @@ int run(int argc, char** argv) {
 
   SearchFlags sf;
   auto* search = app.add_subcommand("search", "Run (or resume) an architecture search");
-  search->add_option("--config", sf.config, "Experiment config (YAML or JSON)")->required();
+  search->add_option("--config", sf.config,
+                     "Experiment config (YAML or JSON); with --resume, the stored one by default");
   search->add_option("--out", sf.out, "Run directory (default: runs/<config name>)");
   search->add_flag("--resume", sf.resume, "Continue the experiment in --out where it stopped");
   search->add_option("--seed", sf.seed, "Experiment seed (overrides `seed`)");
@@ -139,6 +140,14 @@ int run(int argc, char** argv) {
       app.add_subcommand("report", "Write a run's report.html: plots, the best architecture drawn, top trials");
   report->add_option("--run", repf.run, "Run directory (the --out of a search)")->required();
 
+  RecoverFlags recf;
+  auto* recover = app.add_subcommand(
+      "recover",
+      "Save the readable trials of a damaged experiment.db into a new run directory that --resume continues");
+  recover->add_option("--run", recf.run, "Run directory whose experiment.db is damaged (it is not modified)")
+      ->required();
+  recover->add_option("--out", recf.out, "New run directory (default: RUN-recovered); must not hold an experiment");
+
   SpacesFlags pf;
   auto* spaces = app.add_subcommand("spaces", "List search spaces, or sample architectures from one");
   spaces->add_option("--space", pf.space, "Show one space: its decisions and size");
@@ -191,6 +200,7 @@ int run(int argc, char** argv) {
     if (*profile) return run_profile(rf);
     if (*exp) return run_export(ef);
     if (*report) return run_report(repf);
+    if (*recover) return run_recover(recf);
     if (*worker) return nascent::run::run_worker(worker_run, worker_threads);
   } catch (const nascent::InputError& e) {
     fmt::print(stderr, "nascent: error: {}\n", e.what());

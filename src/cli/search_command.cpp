@@ -52,7 +52,11 @@ std::string first_difference(const nlohmann::json& a, const nlohmann::json& b, c
 }
 
 nlohmann::json resolve_config(const SearchFlags& f, const std::string& db_path) {
-  nlohmann::json config = load_config(f.config, f.sets);
+  // --resume without --config: the stored config, with what the flags and --set change.
+  const bool stored_only = f.resume && f.config.empty();
+  nlohmann::json config = stored_only ? store::Store::read_config(db_path) : load_config(f.config, f.sets);
+  if (stored_only)
+    for (const auto& s : f.sets) apply_override(config, s);
   if (f.seed) config["seed"] = *f.seed;
   if (!f.strategy.empty()) config["strategy"]["name"] = f.strategy;
   if (!f.estimator.empty()) config["estimator"]["name"] = f.estimator;
@@ -72,7 +76,7 @@ nlohmann::json resolve_config(const SearchFlags& f, const std::string& db_path) 
   }
   const std::string diff = first_difference(a, b, "");
   if (!diff.empty())
-    throw InputError(f.config, diff,
+    throw InputError(f.config.empty() ? "--set" : f.config, diff,
                      "differs from the experiment being resumed in " + db_path +
                          "; only budget.* (--max-trials, --time-budget) and run.* (--workers) may change on --resume");
   for (const char* free : {"budget", "run"})
@@ -124,13 +128,17 @@ std::string flat_results_warning(const std::vector<Trial>& trials, const Objecti
 
 int run_search(const SearchFlags& f) {
   const auto job_start = std::chrono::steady_clock::now();
+  if (f.config.empty() && !f.resume)
+    throw InputError("nascent search", "--config", "required (or --out DIR --resume to continue a run)");
+  if (f.config.empty() && f.out.empty())
+    throw InputError("nascent search", "--out", "--resume without --config needs the run directory as --out");
   const std::string out = f.out.empty() ? default_out(f.config) : f.out;
   const std::string db_path = out + "/experiment.db";
   if (!f.resume && fs::exists(db_path))
     throw InputError(db_path, "",
                      "an experiment already exists here; add --resume to continue it, or choose another --out");
   const nlohmann::json raw = resolve_config(f, db_path);
-  const run::ExperimentConfig cfg = run::ExperimentConfig::parse(raw, f.config);
+  const run::ExperimentConfig cfg = run::ExperimentConfig::parse(raw, f.config.empty() ? db_path : f.config);
   // One writer per run directory, for the whole job (search and final training).
   const run::RunLock lock(out, "--out");
   // With worker processes or ranks the search process only coordinates.

@@ -44,8 +44,10 @@ uint64_t Runner::eval_seed(const Proposal& p) const {
 RunOutcome Runner::run() {
   const auto session_start = std::chrono::steady_clock::now();
   const double elapsed_before = store_.info().elapsed_s;
+  double credited_s = 0;  // the original time of results recovered from a damaged database
   auto elapsed = [&] {
-    return elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - session_start).count();
+    return elapsed_before + credited_s +
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - session_start).count();
   };
 
   std::vector<Trial> done;  // finished trials, for the best-so-far shown in progress lines
@@ -60,6 +62,11 @@ RunOutcome Runner::run() {
     }
   }
   if (auto state = store_.strategy_state()) strategy_.load_state(*state);
+  if (const int64_t n = store_.salvaged_count(); n > 0)
+    progress_.message(
+        fmt::format("{} results recovered from a damaged database are taken as the strategy proposes "
+                    "them again; the rest is trained",
+                    n));
   if (!done.empty() || !requeue.empty())
     progress_.message(fmt::format("resuming: {} trials counted, {} re-queued, {} of search time spent", counted,
                                   requeue.size(), format_duration(elapsed_before)));
@@ -95,6 +102,26 @@ RunOutcome Runner::run() {
           t.proposal = *p;
           t.id = store_.begin_trial(t.proposal, strategy_.state(), "inline");
           t.status = TrialStatus::kRunning;
+        }
+        if (std::optional<Trial> saved = store_.find_salvaged(t.proposal.arch, t.proposal.fidelity)) {
+          // Recovered from a damaged database: the result as it was, with the time it took then,
+          // so that budgets and the strategy see the same search as before the damage.
+          Trial r = t;
+          r.status = saved->status;
+          r.metrics = saved->metrics;
+          r.reason = saved->reason;
+          r.started = saved->started;
+          r.ended = saved->ended;
+          r.worker = saved->worker;
+          credited_s += std::max(0.0, r.ended - r.started);
+          simulated += simulated_seconds({r});
+          strategy_.tell(r);
+          store_.finish_trial(r, strategy_.state(), elapsed(), saved->id);
+          done.push_back(r);
+          if (counts_against_budget(r)) ++counted;
+          progress_.trial_done(r, space_.describe(r.proposal.arch), metric, counted, options_.max_trials, best_value(),
+                               elapsed(), std::nullopt);
+          continue;
         }
         std::optional<Trial> earlier =
             options_.reuse_results ? store_.find_result(t.proposal.arch, t.proposal.fidelity) : std::nullopt;
@@ -155,7 +182,7 @@ RunOutcome Runner::run() {
       }
       std::optional<double> left;
       if (session_counted > 0) {
-        const double per = (elapsed() - elapsed_before) / static_cast<double>(session_counted);
+        const double per = (elapsed() - elapsed_before - credited_s) / static_cast<double>(session_counted);
         left = per * static_cast<double>(std::max<int64_t>(0, options_.max_trials - counted));
         if (options_.time_budget_s > 0 && !options_.simulated_time)
           left = std::min(*left, std::max(0.0, options_.time_budget_s - elapsed()));

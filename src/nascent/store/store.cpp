@@ -9,17 +9,32 @@
 
 #include "nascent/core/error.h"
 #include "nascent/space/space.h"
+#include "nascent/store/salvage.h"
 
 namespace nascent::store {
 namespace {
 
-// 1: experiment, trial, strategy_state. 2: + strategy_event (a version-1 file is upgraded on open).
-constexpr int kSchemaVersion = 2;
+// 1: experiment, trial, strategy_state. 2: + strategy_event. 3: + salvaged_trial (older files are
+// upgraded on open).
+constexpr int kSchemaVersion = 3;
 
 constexpr const char* kEventTable = R"sql(
     CREATE TABLE strategy_event (
       kind TEXT NOT NULL, step INTEGER NOT NULL, data TEXT NOT NULL, time REAL NOT NULL,
       PRIMARY KEY (kind, step));
+  )sql";
+
+// Trials read from a damaged database by `nascent recover`: the resumed search takes its results
+// from here when its strategy proposes them again, instead of training them a second time.
+constexpr const char* kSalvagedTable = R"sql(
+    CREATE TABLE IF NOT EXISTS salvaged_trial (
+      id INTEGER PRIMARY KEY,
+      status TEXT NOT NULL,
+      arch TEXT NOT NULL, arch_hash TEXT NOT NULL,
+      fidelity TEXT NOT NULL, fidelity_key TEXT NOT NULL,
+      meta TEXT NOT NULL, metrics TEXT NOT NULL, reason TEXT NOT NULL,
+      started REAL NOT NULL, ended REAL, worker TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS salvaged_by_arch ON salvaged_trial(arch_hash, fidelity_key);
   )sql";
 
 double now_s() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
@@ -65,6 +80,7 @@ std::unique_ptr<Store> Store::create(const std::string& path, const nlohmann::js
 
 std::unique_ptr<Store> Store::open(const std::string& path, const space::SearchSpace& space) {
   if (!file_exists(path)) throw InputError(path, "", "no experiment database here to resume");
+  if (const std::string problem = integrity_problem(path); !problem.empty()) throw_damaged(path, problem);
   std::unique_ptr<Store> s(new Store(path, space));
   int64_t version = 0;
   {
@@ -82,12 +98,24 @@ std::unique_ptr<Store> Store::open(const std::string& path, const space::SearchS
 
 nlohmann::json Store::read_config(const std::string& path) {
   if (!file_exists(path)) throw InputError(path, "", "no experiment database here");
+  if (const std::string problem = integrity_problem(path); !problem.empty()) throw_damaged(path, problem);
   Database db(path);
   try {
     Statement s(db, "SELECT config FROM experiment WHERE id = 1");
     if (!s.step()) throw InputError(path, "experiment", "the database holds no experiment");
     return nlohmann::json::parse(s.column_text(0));
   } catch (const InternalError& e) {
+    bool has_tables = true;
+    try {
+      Statement t(db, "SELECT count(*) FROM sqlite_master");
+      has_tables = t.step() && t.column_int(0) > 0;
+    } catch (const InternalError&) {
+    }
+    if (!has_tables)
+      throw InputError(path, "",
+                       "the database holds no experiment tables: a search keeps its recent writes in "
+                       "experiment.db-wal until they are checkpointed, so that file was probably deleted or not "
+                       "copied with the run; nothing can be resumed: start again with `nascent search --config FILE`");
     throw InputError(path, "", "not a nascent experiment database");
   }
 }
@@ -112,6 +140,7 @@ void Store::create_schema() {
       after_trial INTEGER NOT NULL, event TEXT NOT NULL, state TEXT NOT NULL, updated REAL NOT NULL);
   )sql");
   db_->exec(kEventTable);
+  db_->exec(kSalvagedTable);
   db_->exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
   tx.commit();
 }
@@ -119,6 +148,7 @@ void Store::create_schema() {
 void Store::migrate(int from_version) {
   Transaction tx(*db_);
   if (from_version < 2) db_->exec(kEventTable);
+  if (from_version < 3) db_->exec(kSalvagedTable);
   db_->exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
   tx.commit();
 }
@@ -174,7 +204,7 @@ int64_t Store::begin_trial(const Proposal& p, const nlohmann::json& strategy_sta
   return id;
 }
 
-void Store::finish_trial(const Trial& t, const nlohmann::json& strategy_state, double elapsed_s) {
+void Store::finish_trial(const Trial& t, const nlohmann::json& strategy_state, double elapsed_s, int64_t salvaged_id) {
   NASCENT_CHECK(t.id > 0 && t.status != TrialStatus::kRunning, "finish_trial needs a finished trial with an id");
   Transaction tx(*db_);
   Statement up(*db_,
@@ -190,6 +220,8 @@ void Store::finish_trial(const Trial& t, const nlohmann::json& strategy_state, d
   if (db_->changes() != 1) db_->fail(fmt::format("trial {} does not exist", t.id));
   save_state(*db_, t.id, "tell", strategy_state);
   Statement(*db_, "UPDATE experiment SET elapsed_s = ? WHERE id = 1").bind(1, elapsed_s).run();
+  // A salvaged result is used once, in the same transaction that records it as this trial's.
+  if (salvaged_id > 0) Statement(*db_, "DELETE FROM salvaged_trial WHERE id = ?").bind(1, salvaged_id).run();
   tx.commit();
 }
 
@@ -239,6 +271,42 @@ std::optional<Trial> Store::find_result(const Arch& arch, const Fidelity& f) con
   s.bind(1, space_.hash(arch)).bind(2, f.key());
   if (!s.step()) return std::nullopt;
   return read_row(s);
+}
+
+void Store::add_salvaged(const SalvagedRow& r) {
+  Statement ins(*db_,
+                "INSERT INTO salvaged_trial(id, status, arch, arch_hash, fidelity, fidelity_key, meta, metrics, "
+                "reason, started, ended, worker) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  ins.bind(1, r.id)
+      .bind(2, r.status)
+      .bind(3, r.arch)
+      .bind(4, r.arch_hash)
+      .bind(5, r.fidelity)
+      .bind(6, r.fidelity_key)
+      .bind(7, r.meta)
+      .bind(8, r.metrics)
+      .bind(9, r.reason)
+      .bind(10, r.started);
+  if (r.ended_null)
+    ins.bind_null(11);
+  else
+    ins.bind(11, r.ended);
+  ins.bind(12, r.worker).run();
+}
+
+std::optional<Trial> Store::find_salvaged(const Arch& arch, const Fidelity& f) const {
+  Statement s(*db_, fmt::format("SELECT {} FROM salvaged_trial WHERE arch_hash = ? AND fidelity_key = ? "
+                                "ORDER BY id LIMIT 1",
+                                kTrialColumns));
+  s.bind(1, space_.hash(arch)).bind(2, f.key());
+  if (!s.step()) return std::nullopt;
+  return read_row(s);
+}
+
+int64_t Store::salvaged_count() const {
+  Statement s(*db_, "SELECT count(*) FROM salvaged_trial");
+  s.step();
+  return s.column_int(0);
 }
 
 void Store::record_event(const std::string& kind, int64_t step, const nlohmann::json& data) {

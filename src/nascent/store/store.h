@@ -5,6 +5,7 @@
 //   trial           one row per trial: proposal, status, metrics, reason, timings, worker
 //   strategy_state  one row: the strategy's state after the latest ask or tell
 //   strategy_event  the strategy's own progress (e.g. one row per supernet epoch of DARTS)
+//   salvaged_trial  results recovered from a damaged database, used up as the search re-proposes them
 #pragma once
 
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "nascent/core/trial.h"
+#include "nascent/store/salvage.h"
 #include "nascent/store/sqlite.h"
 
 namespace nascent::space {
@@ -56,8 +58,15 @@ class Store {
   // Records a new running trial and the strategy state after its ask, atomically. Returns its id.
   int64_t begin_trial(const Proposal& p, const nlohmann::json& strategy_state, const std::string& worker);
   // Records a finished trial, the strategy state after its tell and the elapsed search time,
-  // atomically.
-  void finish_trial(const Trial& t, const nlohmann::json& strategy_state, double elapsed_s);
+  // atomically; with salvaged_id, the salvaged result it was taken from is used up in the same
+  // transaction.
+  void finish_trial(const Trial& t, const nlohmann::json& strategy_state, double elapsed_s, int64_t salvaged_id = 0);
+
+  // Results read from a damaged database (`nascent recover`): stored apart from the trials, and
+  // taken when the resumed strategy proposes the same architecture at the same fidelity again.
+  void add_salvaged(const SalvagedRow& row);
+  std::optional<Trial> find_salvaged(const Arch& arch, const Fidelity& f) const;
+  int64_t salvaged_count() const;
 
   std::vector<Trial> trials() const;  // ordered by id
   std::optional<Trial> trial(int64_t id) const;
