@@ -87,5 +87,59 @@ TEST(CnnSpace, OptionsAreCheckedAndNamed) {
   EXPECT_TRUE(CnnSpace().supports(Task{}));
 }
 
+TEST(CnnSpace, AStageWithZeroBlocksIsLeftOutSoTheDepthInStagesIsSearched) {
+  // Per-stage block options; the fourth stage may be left out.
+  ConfigSection sec(nlohmann::json{{"widths", {{16, 32}, {64}, {64}, {40, 48}}}, {"blocks", {{1}, {2}, {1}, {0, 1}}}},
+                    "space.cnn", "c.yaml");
+  CnnSpace s(CnnOptions::from_config(sec));
+  // stem 3 x act 2 x s1 (2 kinds x 2 widths x 2 se = 8) x s2, s3 (2 downs x 2 kinds x 2 se = 8
+  // each) x s4 (left out: 1, or 2 downs x 2 kinds x 2 widths x 2 se = 16).
+  EXPECT_DOUBLE_EQ(s.size(), 3.0 * 2 * 8 * 8 * 8 * (1 + 16));
+  nlohmann::json three = vgg();
+  three["s2_width"] = "64";
+  three["s1_width"] = "32";
+  nlohmann::json four = three;
+  three["s4_blocks"] = "0";
+  four.update({{"s4_blocks", "1"},
+               {"s4_down", "maxpool"},
+               {"s4_kind", "plain"},
+               {"s4_kernel", "3"},
+               {"s4_width", "40"},
+               {"s4_se", "no"}});
+  const Arch a3 = from(s, three), a4 = from(s, four);
+  // Without its fourth stage the network is the VGG-style baseline, parameter for parameter.
+  EXPECT_EQ(s.describe(a3), "stem32-relu 1xconv-k3-w32 pool 2xconv-k3-w64 pool 1xconv-k3-w64");
+  EXPECT_EQ(estimate::profile_network(*s.build(a3, Task{}, 1.0), Task{}).params, 102826);
+  EXPECT_EQ(s.describe(a4), "stem32-relu 1xconv-k3-w32 pool 2xconv-k3-w64 pool 1xconv-k3-w64 pool 1xconv-k3-w40");
+  // The fourth stage: conv 64*40*9 + BN 80, and the head reads 40 channels instead of 64.
+  EXPECT_EQ(estimate::profile_network(*s.build(a4, Task{}, 1.0), Task{}).params,
+            102826 + 64 * 40 * 9 + 80 - (64 * 10 + 10) + (40 * 10 + 10));
+  auto y = s.build(a4, Task{}, 1.0)->forward(torch::zeros({2, 1, 28, 28}));
+  EXPECT_EQ(y.sizes(), (std::vector<int64_t>{2, 10}));
+  // The left-out stage's decisions do not exist: giving one is an error that says why.
+  nlohmann::json three_b = three;
+  three_b["s4_width"] = "48";
+  try {
+    from(s, three_b);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "test: choices.s4_width: decision does not apply here (it needs s4_blocks to be one of: 1)");
+  }
+  EXPECT_NE(s.hash(a3), s.hash(a4));
+
+  ConfigSection bad(nlohmann::json{{"blocks", {{1}, {0}, {1}}}}, "space.cnn", "c.yaml");
+  try {
+    CnnOptions::from_config(bad);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "c.yaml: space.cnn.blocks[1]: expected at least one count above 0 (0 alone would leave the stage out "
+              "always)");
+  }
+  ConfigSection count(nlohmann::json{{"blocks", {{1}, {1}}}}, "space.cnn", "c.yaml");
+  EXPECT_THROW(CnnOptions::from_config(count), InputError);
+}
+
 }  // namespace
 }  // namespace nascent::space

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "nascent/core/config.h"
 #include "nascent/core/error.h"
@@ -19,12 +20,16 @@ std::vector<Decision> cnn_decisions(const CnnOptions& o) {
   d.push_back({"act", o.activations, std::nullopt});
   for (size_t s = 0; s < o.widths.size(); ++s) {
     const std::string p = fmt::format("s{}_", s + 1);
-    if (s > 0) d.push_back({p + "down", o.downsamples, std::nullopt});
-    d.push_back({p + "blocks", int_options(o.blocks), std::nullopt});
-    d.push_back({p + "kind", o.kinds, std::nullopt});
-    d.push_back({p + "kernel", int_options(o.kernels), std::nullopt});
-    d.push_back({p + "width", int_options(o.widths[s]), std::nullopt});
-    d.push_back({p + "se", o.se, std::nullopt});
+    const Decision blocks{p + "blocks", int_options(o.stage_blocks.empty() ? o.blocks : o.stage_blocks[s]),
+                          std::nullopt};
+    // A stage with 0 blocks is left out: its other decisions do not exist.
+    const std::optional<Condition> exists = count_at_least(blocks, 1);
+    d.push_back(blocks);
+    if (s > 0) d.push_back({p + "down", o.downsamples, exists});
+    d.push_back({p + "kind", o.kinds, exists});
+    d.push_back({p + "kernel", int_options(o.kernels), exists});
+    d.push_back({p + "width", int_options(o.widths[s]), exists});
+    d.push_back({p + "se", o.se, exists});
   }
   return d;
 }
@@ -122,7 +127,28 @@ CnnOptions CnnOptions::from_config(ConfigSection& sec) {
   CnnOptions o;
   o.stems = sec.get_ints("stems", o.stems, 1, 4096);
   o.widths = read_stage_widths(sec, "widths", o.widths, 6);
-  o.blocks = sec.get_ints("blocks", o.blocks, 1, 16);
+  if (const nlohmann::json b = sec.get_json("blocks"); b.is_array() && !b.empty() && b[0].is_array()) {
+    // One list per stage; 0 (stage left out) allowed.
+    if (b.size() != o.widths.size())
+      sec.fail("blocks", fmt::format("expected one list of block counts per stage ({} stages, as in widths), got {}",
+                                     o.widths.size(), b.size()));
+    for (size_t s = 0; s < b.size(); ++s) {
+      const std::string field = fmt::format("blocks[{}]", s);
+      std::vector<int64_t> counts;
+      if (!b[s].is_array() || b[s].empty()) sec.fail(field, "expected a non-empty list of block counts");
+      for (const auto& x : b[s]) {
+        if (!x.is_number_integer() || x.get<int64_t>() < 0 || x.get<int64_t>() > 16)
+          sec.fail(field, "expected integers from 0 to 16, got " + x.dump());
+        counts.push_back(x.get<int64_t>());
+      }
+      if (*std::max_element(counts.begin(), counts.end()) < 1)
+        sec.fail(field, "expected at least one count above 0 (0 alone would leave the stage out always)");
+      require_distinct(sec, field, int_options(counts));
+      o.stage_blocks.push_back(counts);
+    }
+  } else {
+    o.blocks = sec.get_ints("blocks", o.blocks, 1, 16);
+  }
   o.kinds = read_options(sec, "kinds", o.kinds, {"plain", "residual"});
   o.kernels = sec.get_ints("kernels", o.kernels, 1, 11);
   for (auto k : o.kernels)
@@ -144,8 +170,9 @@ CnnSpace::Plan CnnSpace::plan(const Arch& arch) const {
   for (size_t s = 0; s < options_.widths.size(); ++s) {
     const std::string k = fmt::format("s{}_", s + 1);
     Stage st;
-    st.down = s == 0 ? "" : option(arch, k + "down");
     st.blocks = std::stoi(option(arch, k + "blocks"));
+    if (st.blocks == 0) continue;
+    st.down = s == 0 ? "" : option(arch, k + "down");
     st.residual = option(arch, k + "kind") == "residual";
     st.kernel = std::stoi(option(arch, k + "kernel"));
     st.width = std::stoll(option(arch, k + "width"));

@@ -23,7 +23,10 @@ struct CnnOptions {
       {16, 24, 32, 48},
       {32, 48, 64, 80},
       {48, 64, 80, 96}};
-  std::vector<int64_t> blocks = {1, 2, 3};                       // blocks-per-stage options
+  std::vector<int64_t> blocks = {1, 2, 3};  // blocks-per-stage options
+  // Per-stage block options, overriding `blocks` when not empty (one list per stage); 0 is an
+  // option here: the stage is left out, with its downsampling, so the depth in stages is searched.
+  std::vector<std::vector<int64_t>> stage_blocks;
   std::vector<std::string> kinds = {"plain", "residual"};        // plain: conv-BN-act; residual: two of them + skip
   std::vector<int64_t> kernels = {3};                            // kernel-size options per stage
   std::vector<std::string> downsamples = {"maxpool", "stride"};  // how stages 2.. halve the resolution
@@ -55,6 +58,7 @@ class CnnSpace : public SearchSpace {
     std::string act;
     std::vector<Stage> stages;
   };
+  // The stages that exist (blocks > 0), in order.
   Plan plan(const Arch& arch) const;
   const CnnOptions& options() const { return options_; }
 
