@@ -62,7 +62,8 @@ RunOutcome Runner::run() {
     }
   }
   if (auto state = store_.strategy_state()) strategy_.load_state(*state);
-  if (const int64_t n = store_.salvaged_count(); n > 0)
+  const int64_t salvaged = store_.salvaged_count();
+  if (const int64_t n = salvaged; n > 0)
     progress_.message(
         fmt::format("{} results recovered from a damaged database are taken as the strategy proposes "
                     "them again; the rest is trained",
@@ -103,7 +104,8 @@ RunOutcome Runner::run() {
           t.id = store_.begin_trial(t.proposal, strategy_.state(), "inline");
           t.status = TrialStatus::kRunning;
         }
-        if (std::optional<Trial> saved = store_.find_salvaged(t.proposal.arch, t.proposal.fidelity)) {
+        if (std::optional<Trial> saved =
+                salvaged > 0 ? store_.find_salvaged(t.proposal.arch, t.proposal.fidelity) : std::nullopt) {
           // Recovered from a damaged database: the result as it was, with the time it took then,
           // so that budgets and the strategy see the same search as before the damage.
           Trial r = t;

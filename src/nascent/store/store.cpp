@@ -264,13 +264,16 @@ std::optional<nlohmann::json> Store::strategy_state() const {
   return nlohmann::json::parse(s.column_text(0));
 }
 
-std::optional<Trial> Store::find_result(const Arch& arch, const Fidelity& f) const {
-  Statement s(*db_, fmt::format("SELECT {} FROM trial WHERE arch_hash = ? AND fidelity_key = ? AND status = 'ok' "
-                                "ORDER BY id LIMIT 1",
-                                kTrialColumns));
+std::optional<Trial> Store::first_row(const std::string& table_and_filter, const Arch& arch, const Fidelity& f) const {
+  Statement s(*db_, fmt::format("SELECT {} FROM {} AND arch_hash = ? AND fidelity_key = ? ORDER BY id LIMIT 1",
+                                kTrialColumns, table_and_filter));
   s.bind(1, space_.hash(arch)).bind(2, f.key());
   if (!s.step()) return std::nullopt;
   return read_row(s);
+}
+
+std::optional<Trial> Store::find_result(const Arch& arch, const Fidelity& f) const {
+  return first_row("trial WHERE status = 'ok'", arch, f);
 }
 
 void Store::add_salvaged(const SalvagedRow& r) {
@@ -295,12 +298,7 @@ void Store::add_salvaged(const SalvagedRow& r) {
 }
 
 std::optional<Trial> Store::find_salvaged(const Arch& arch, const Fidelity& f) const {
-  Statement s(*db_, fmt::format("SELECT {} FROM salvaged_trial WHERE arch_hash = ? AND fidelity_key = ? "
-                                "ORDER BY id LIMIT 1",
-                                kTrialColumns));
-  s.bind(1, space_.hash(arch)).bind(2, f.key());
-  if (!s.step()) return std::nullopt;
-  return read_row(s);
+  return first_row("salvaged_trial WHERE 1", arch, f);
 }
 
 int64_t Store::salvaged_count() const {

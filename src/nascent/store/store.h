@@ -86,6 +86,8 @@ class Store {
   void create_schema();
   void migrate(int from_version);
   Trial read_row(Statement& s) const;
+  // The lowest-id row of "TABLE WHERE FILTER" for this architecture and fidelity.
+  std::optional<Trial> first_row(const std::string& table_and_filter, const Arch& arch, const Fidelity& f) const;
   std::unique_ptr<Database> db_;
   const space::SearchSpace& space_;
 };
