@@ -49,3 +49,20 @@ function(nascent_find_opencv_dnn)
   target_include_directories(nascent_opencv_dnn SYSTEM INTERFACE ${OPENCV_INCLUDE_DIR} ${OPENCV_CONFIG_INCLUDE_DIR})
   target_link_libraries(nascent_opencv_dnn INTERFACE ${OPENCV_DNN_LIBRARY} ${OPENCV_CORE_LIBRARY})
 endfunction()
+
+# OpenCV's image codecs and resizing (libopencv-imgcodecs-dev, libopencv-imgproc-dev; no CMake or
+# pkg-config files either): the image-folder reader decodes PNG, JPEG, BMP and TIFF with them.
+function(nascent_find_opencv_image)
+  if(TARGET nascent_opencv_image)
+    return()
+  endif()
+  find_path(OPENCV_INCLUDE_DIR opencv2/imgcodecs.hpp PATH_SUFFIXES opencv4 REQUIRED)
+  find_path(OPENCV_CONFIG_INCLUDE_DIR opencv2/cvconfig.h PATH_SUFFIXES ${CMAKE_LIBRARY_ARCHITECTURE}/opencv4 REQUIRED)
+  find_library(OPENCV_IMGCODECS_LIBRARY opencv_imgcodecs REQUIRED)
+  find_library(OPENCV_IMGPROC_LIBRARY opencv_imgproc REQUIRED)
+  find_library(OPENCV_CORE_LIBRARY opencv_core REQUIRED)
+  add_library(nascent_opencv_image INTERFACE IMPORTED GLOBAL)
+  target_include_directories(nascent_opencv_image SYSTEM INTERFACE ${OPENCV_INCLUDE_DIR} ${OPENCV_CONFIG_INCLUDE_DIR})
+  target_link_libraries(nascent_opencv_image INTERFACE ${OPENCV_IMGCODECS_LIBRARY} ${OPENCV_IMGPROC_LIBRARY}
+                        ${OPENCV_CORE_LIBRARY})
+endfunction()

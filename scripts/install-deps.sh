@@ -17,6 +17,8 @@ packages=(
   libspdlog-dev libfmt-dev  # logging and formatting
   zlib1g-dev              # gzip IDX files
   libonnx-dev libprotobuf-dev  # ONNX export: the ModelProto classes and onnx::checker
+  libopencv-imgcodecs-dev libopencv-imgproc-dev  # image folders: PNG, JPEG, BMP, TIFF decoding and resizing
+  libdcmtk-dev            # DICOM files (DCMTK), with its JPEG, JPEG-LS and RLE decoders
   libopenmpi-dev openmpi-bin  # `mpirun -np N nascent search ...`
   libgtest-dev            # tests
   libopencv-dnn-dev       # tests: run exported ONNX models in an independent runtime

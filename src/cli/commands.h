@@ -16,6 +16,7 @@ namespace nascent::cli {
 
 struct SearchFlags {
   std::string config;
+  std::string data;  // --data: the user's images, table or text
   std::string out;
   bool resume = false;
   std::optional<int64_t> seed;
@@ -31,6 +32,18 @@ struct SearchFlags {
   bool quiet = false;
 };
 int run_search(const SearchFlags& f);
+
+// `--data PATH` (data_config.cpp). The kind of data: images (a folder), csv or text; throws
+// InputError for a missing path or a single image.
+std::string data_kind(const std::string& path);
+struct DataConfig {
+  nlohmann::json config;             // a complete experiment config for the data
+  std::vector<std::string> reasons;  // what was chosen and why, in plain words
+};
+// The config nascent chooses for the data at `path` with a whole-job budget of `minutes`.
+DataConfig config_for_data(const std::string& path, double minutes);
+// Points a config's task at the data (dataset kind and path; options of another kind dropped).
+void point_config_at_data(nlohmann::json& config, const std::string& path);
 
 struct TrainFlags {
   std::string run;  // a search's run directory: its best_arch.json and stored config
@@ -75,6 +88,15 @@ struct ExportFlags {
   bool force = false;  // write over an existing model file or description
 };
 int run_export(const ExportFlags& f);
+
+struct PredictFlags {
+  std::string model;        // a run directory (its model.pt) or a model.pt with its model.json
+  std::string data;         // an image file or a folder of images (class sub-folders give labels)
+  std::string out;          // predictions CSV (default predictions.csv)
+  std::string metrics_out;  // with labels: the metrics as JSON
+  bool force = false;       // write over an existing --out
+};
+int run_predict(const PredictFlags& f);
 
 struct ReportFlags {
   std::string run;

@@ -60,7 +60,12 @@ int run(int argc, char** argv) {
   auto* search = app.add_subcommand("search", "Run (or resume) an architecture search");
   search->add_option("--config", sf.config,
                      "Experiment config (YAML or JSON); with --resume, the stored one by default");
-  search->add_option("--out", sf.out, "Run directory (default: runs/<config name>)");
+  search->add_option("--data", sf.data,
+                     "Your data: a folder of images (one sub-folder per class; PNG, JPEG, BMP, TIFF, DICOM), a CSV "
+                     "table or a text file. Without --config nascent chooses the space, strategy, fidelity and time "
+                     "split from the data and writes them to config.yaml in the run directory; with --config, the "
+                     "config's task reads this data");
+  search->add_option("--out", sf.out, "Run directory (default: runs/<config or data name>)");
   search->add_flag("--resume", sf.resume, "Continue the experiment in --out where it stopped");
   search->add_option("--seed", sf.seed, "Experiment seed (overrides `seed`)");
   search->add_option("--strategy", sf.strategy, "Search strategy (overrides strategy.name)");
@@ -135,6 +140,22 @@ int run(int argc, char** argv) {
   exp->add_option("--set", ef.sets, "Override a config value by dotted path");
   exp->add_flag("--force", ef.force, "Overwrite --out and its description if they exist");
 
+  PredictFlags predf;
+  auto* predict = app.add_subcommand(
+      "predict",
+      "Run a trained model on images: one CSV row per image with the predicted class and each class's "
+      "probability; with class sub-folders, the accuracy, balanced accuracy and per-class recall too");
+  predict->add_option("--model", predf.model, "A run directory (its model.pt) or a model.pt beside its model.json")
+      ->required();
+  predict
+      ->add_option("--data", predf.data,
+                   "An image (PNG, JPEG, BMP, TIFF, DICOM) or a folder of them; images in sub-folders named like "
+                   "the model's classes count as labelled")
+      ->required();
+  predict->add_option("--out", predf.out, "Predictions CSV to write (default predictions.csv)");
+  predict->add_option("--metrics-out", predf.metrics_out, "With labelled images: write the metrics as JSON here");
+  predict->add_flag("--force", predf.force, "Overwrite --out if it exists");
+
   ReportFlags repf;
   auto* report =
       app.add_subcommand("report", "Write a run's report.html: plots, the best architecture drawn, top trials");
@@ -200,6 +221,7 @@ int run(int argc, char** argv) {
     if (*profile) return run_profile(rf);
     if (*exp) return run_export(ef);
     if (*report) return run_report(repf);
+    if (*predict) return run_predict(predf);
     if (*recover) return run_recover(recf);
     if (*worker) return nascent::run::run_worker(worker_run, worker_threads);
   } catch (const nascent::InputError& e) {

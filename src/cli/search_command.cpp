@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "cli/commands.h"
@@ -51,12 +52,33 @@ std::string first_difference(const nlohmann::json& a, const nlohmann::json& b, c
   return a == b ? "" : (path.empty() ? "(top level)" : path);
 }
 
-nlohmann::json resolve_config(const SearchFlags& f, const std::string& db_path) {
+// The objective chosen for imbalanced classes when the config names none (stored with it).
+const nlohmann::json& balanced_metrics() {
+  static const nlohmann::json m = nlohmann::json::array({{{"name", "val_balanced_accuracy"}, {"direction", "max"}}});
+  return m;
+}
+
+// Leaves out of `stored` the objective that nascent chose itself (not in the user's file).
+void drop_chosen_objective(nlohmann::json& stored, const nlohmann::json& given) {
+  const bool given_metrics =
+      given.contains("objective") && given["objective"].is_object() && given["objective"].contains("metrics");
+  if (given_metrics || !stored.contains("objective") || !stored["objective"].is_object()) return;
+  nlohmann::json& o = stored["objective"];
+  if (!o.contains("metrics") || o["metrics"] != balanced_metrics()) return;
+  o.erase("metrics");
+  if (o.empty() && !given.contains("objective")) stored.erase("objective");
+}
+
+// `chosen`: the config nascent chose for --data without --config (null otherwise).
+nlohmann::json resolve_config(const SearchFlags& f, const std::string& db_path, const nlohmann::json& chosen) {
   // --resume without --config: the stored config, with what the flags and --set change.
   const bool stored_only = f.resume && f.config.empty();
-  nlohmann::json config = stored_only ? store::Store::read_config(db_path) : load_config(f.config, f.sets);
-  if (stored_only)
+  nlohmann::json config = stored_only         ? store::Store::read_config(db_path)
+                          : !chosen.is_null() ? chosen
+                                              : load_config(f.config, f.sets);
+  if (stored_only || !chosen.is_null())
     for (const auto& s : f.sets) apply_override(config, s);
+  if (!f.data.empty() && chosen.is_null()) point_config_at_data(config, f.data);
   if (f.seed) config["seed"] = *f.seed;
   if (!f.strategy.empty()) config["strategy"]["name"] = f.strategy;
   if (!f.estimator.empty()) config["estimator"]["name"] = f.estimator;
@@ -70,6 +92,7 @@ nlohmann::json resolve_config(const SearchFlags& f, const std::string& db_path) 
   // Resuming continues the stored experiment; only its budget and how it runs may change.
   nlohmann::json stored = store::Store::read_config(db_path);
   nlohmann::json a = stored, b = config;
+  drop_chosen_objective(a, b);
   for (const char* free : {"budget", "run"}) {
     a.erase(free);
     b.erase(free);
@@ -92,7 +115,11 @@ int mpi_threads(const run::RunOptions& r) {
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / ranks);
 }
 
-std::string default_out(const std::string& config_path) { return "runs/" + fs::path(config_path).stem().string(); }
+std::string default_out(const SearchFlags& f) {
+  const fs::path named = !f.config.empty() ? fs::path(f.config) : fs::path(f.data).lexically_normal();
+  std::string stem = (named.has_filename() ? named : named.parent_path()).stem().string();
+  return "runs/" + (stem.empty() ? std::string("search") : stem);
+}
 
 // Fewer validation examples per class than this cannot rank candidates: one example is several
 // points of accuracy, more than the differences between architectures.
@@ -111,6 +138,22 @@ std::string small_validation_warning(const data::TaskData& data, const data::Tas
 }
 
 // Every completed trial at one value of the first metric: the search learned nothing.
+// With strongly imbalanced classes and no objective in the config, plain accuracy would reward
+// a network that ignores the small classes; balanced accuracy does not.
+bool balanced_objective_needed(const run::ExperimentConfig& cfg, const data::TaskData& data) {
+  const nlohmann::json& o = cfg.raw.contains("objective") ? cfg.raw["objective"] : nlohmann::json();
+  const bool has_metrics = o.is_object() && o.contains("metrics");
+  return !has_metrics && cfg.estimator.name == "train" && data.imbalance_ratio >= data::kImbalanceRatio &&
+         !data.task.per_position();
+}
+
+// The images left out under task.bad_files: skip, one "path: why" per line, beside the run.
+void write_skipped_files(const std::string& out, const data::TaskData& data) {
+  if (data.skipped.empty()) return;
+  std::ofstream f(fs::path(out) / "skipped_files.txt");
+  for (const std::string& s : data.skipped) f << s << "\n";
+}
+
 std::string flat_results_warning(const std::vector<Trial>& trials, const Objective& objective) {
   const std::string m = objective.metrics().front().name;
   std::vector<double> v;
@@ -128,17 +171,21 @@ std::string flat_results_warning(const std::vector<Trial>& trials, const Objecti
 
 int run_search(const SearchFlags& f) {
   const auto job_start = std::chrono::steady_clock::now();
-  if (f.config.empty() && !f.resume)
-    throw InputError("nascent search", "--config", "required (or --out DIR --resume to continue a run)");
-  if (f.config.empty() && f.out.empty())
+  if (f.config.empty() && f.data.empty() && !f.resume)
+    throw InputError("nascent search", "--config",
+                     "required (or --data PATH to search on your own data, or --out DIR --resume to continue a run)");
+  if (f.config.empty() && f.resume && f.out.empty())
     throw InputError("nascent search", "--out", "--resume without --config needs the run directory as --out");
-  const std::string out = f.out.empty() ? default_out(f.config) : f.out;
+  const std::string out = f.out.empty() ? default_out(f) : f.out;
   const std::string db_path = out + "/experiment.db";
   if (!f.resume && fs::exists(db_path))
     throw InputError(db_path, "",
                      "an experiment already exists here; add --resume to continue it, or choose another --out");
-  const nlohmann::json raw = resolve_config(f, db_path);
-  const run::ExperimentConfig cfg = run::ExperimentConfig::parse(raw, f.config.empty() ? db_path : f.config);
+  DataConfig chosen;
+  if (!f.data.empty() && f.config.empty() && !f.resume)
+    chosen = config_for_data(f.data, f.time_budget ? *f.time_budget : 30.0);
+  const nlohmann::json raw = resolve_config(f, db_path, chosen.config);
+  run::ExperimentConfig cfg = run::ExperimentConfig::parse(raw, f.config.empty() ? db_path : f.config);
   // One writer per run directory, for the whole job (search and final training).
   const run::RunLock lock(out, "--out");
   // With worker processes or ranks the search process only coordinates.
@@ -158,11 +205,30 @@ int run_search(const SearchFlags& f) {
     progress.message("warning: " + w);
   }
 
+  // What nascent chose for --data (once the data has loaded) and what the reader found.
+  for (const std::string& why : chosen.reasons) progress.message(why);
+  for (const std::string& note : data.notes) progress.message(note);
+  if (balanced_objective_needed(cfg, data)) {
+    // Stored with the config, so a resume (and every worker) ranks trials the same way.
+    nlohmann::json changed = cfg.raw;
+    changed["objective"]["metrics"] = balanced_metrics();
+    cfg = run::ExperimentConfig::parse(changed, f.config.empty() ? db_path : f.config);
+    progress.message(
+        "the search maximises balanced accuracy (the mean of the per-class recalls) instead of accuracy, because the "
+        "classes are imbalanced; set objective.metrics in the config to choose otherwise");
+  }
+
   std::error_code ec;
   fs::create_directories(out, ec);
   if (ec) throw InputError(out, "--out", "cannot create the run directory: " + ec.message());
+  write_skipped_files(out, data);
   auto store =
       f.resume ? store::Store::open(db_path, *space) : store::Store::create(db_path, cfg.raw, cfg.seed, *space);
+  // The complete config the run follows (with what nascent chose), to repeat or edit the run.
+  {
+    std::ofstream yaml(fs::path(out) / "config.yaml");
+    yaml << "# The complete config of this run (nascent search --config config.yaml repeats it).\n" << to_yaml(cfg.raw);
+  }
   // One-shot strategies train their supernet in this process, on every core this search may use.
   run::StoredEventSink events(*store, progress);
   strategy::StrategyContext ctx = cfg.strategy_context(*space);

@@ -84,6 +84,7 @@ int run_train(const TrainFlags& f) {
   if (ec) throw InputError(out, "--out", "cannot create directory: " + ec.message());
 
   run::ProgressReporter progress(stdout);
+  for (const std::string& note : data.notes) progress.message(note);
   progress.message(fmt::format("training {} architecture [{}] on {}{}", a.space->name(), a.space->describe(a.arch),
                                data.source, run_dir.empty() ? "" : fmt::format(" (config of the run {})", run_dir)));
   run::install_interrupt_handler();

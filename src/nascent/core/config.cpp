@@ -207,6 +207,51 @@ nlohmann::json load_config_file(const std::string& path) {
   }
 }
 
+namespace {
+
+void emit(YAML::Emitter& out, const nlohmann::json& j) {
+  if (j.is_object()) {
+    out << YAML::BeginMap;
+    for (const auto& [k, v] : j.items()) {
+      out << YAML::Key << k << YAML::Value;
+      emit(out, v);
+    }
+    out << YAML::EndMap;
+  } else if (j.is_array()) {
+    // Lists of scalars on one line, as people write them.
+    bool scalars = true;
+    for (const auto& e : j) scalars = scalars && !e.is_structured();
+    if (scalars) out << YAML::Flow;
+    out << YAML::BeginSeq;
+    for (const auto& e : j) emit(out, e);
+    out << YAML::EndSeq;
+  } else if (j.is_string()) {
+    // Quoted when YAML would read it as another type ("no", "1e3", "").
+    const std::string s = j.get<std::string>();
+    const nlohmann::json back = parse_yaml_value(s.empty() ? "''" : s, "");
+    if (back.is_string() && back.get<std::string>() == s)
+      out << s;
+    else
+      out << YAML::DoubleQuoted << s;
+  } else if (j.is_boolean()) {
+    out << j.get<bool>();
+  } else if (j.is_number_integer()) {
+    out << j.get<int64_t>();
+  } else if (j.is_number()) {
+    out << fmt::format("{}", j.get<double>());  // the shortest text that reads back the same
+  } else {
+    out << YAML::Null;
+  }
+}
+
+}  // namespace
+
+std::string to_yaml(const nlohmann::json& config) {
+  YAML::Emitter out;
+  emit(out, config);
+  return std::string(out.c_str()) + "\n";
+}
+
 nlohmann::json parse_yaml_value(const std::string& text, const std::string& where) {
   try {
     return yaml_to_json(YAML::Load(text));

@@ -54,6 +54,8 @@ class ConfigSection {
 nlohmann::json load_config_file(const std::string& path);
 // Parses one YAML scalar/flow value, as written after `--set key=`.
 nlohmann::json parse_yaml_value(const std::string& text, const std::string& where);
+// The config as YAML (block style, keys in JSON's order), loadable by load_config_file.
+std::string to_yaml(const nlohmann::json& config);
 // Applies `a.b.c=value` to config, creating objects along the path.
 void apply_override(nlohmann::json& config, const std::string& assignment);
 

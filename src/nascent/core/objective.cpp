@@ -64,6 +64,9 @@ Objective Objective::from_config(ConfigSection& section) {
       ObjectiveMetric om;
       om.name = m.get_string("name", "");
       if (om.name.empty()) m.fail("name", "missing metric name");
+      // The validation metrics by their short names ("balanced_accuracy" = val_balanced_accuracy).
+      for (const char* short_name : {"accuracy", "loss", "balanced_accuracy", "macro_f1", "auroc", "perplexity"})
+        if (om.name == short_name) om.name = "val_" + om.name;
       om.maximize = m.get_choice("direction", "max", {"max", "min"}) == "max";
       m.finish();
       metrics.push_back(om);

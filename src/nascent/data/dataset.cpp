@@ -11,6 +11,7 @@
 #include "nascent/core/rng.h"
 #include "nascent/data/csv.h"
 #include "nascent/data/idx.h"
+#include "nascent/data/image_folder.h"
 #include "nascent/data/text.h"
 
 namespace nascent::data {
@@ -66,6 +67,49 @@ std::vector<int64_t> split_permutation(int64_t n, uint64_t split_seed) {
   return perm;
 }
 
+void stratified_holdout(const std::vector<int64_t>& labels, double fraction, uint64_t split_seed,
+                        const std::string& purpose, std::vector<int64_t>& held, std::vector<int64_t>& kept) {
+  held.clear();
+  kept.clear();
+  int64_t classes = 0;
+  for (int64_t l : labels) classes = std::max(classes, l + 1);
+  std::vector<std::vector<int64_t>> by_class(static_cast<size_t>(classes));
+  for (size_t i = 0; i < labels.size(); ++i)
+    by_class[static_cast<size_t>(labels[i])].push_back(static_cast<int64_t>(i));
+  for (int64_t c = 0; c < classes; ++c) {
+    std::vector<int64_t>& members = by_class[static_cast<size_t>(c)];
+    const int64_t n = static_cast<int64_t>(members.size());
+    int64_t k = 0;
+    if (n >= 2) k = std::clamp<int64_t>(static_cast<int64_t>(fraction * static_cast<double>(n) + 0.5), 1, n - 1);
+    Rng rng = Rng::derive(split_seed, fmt::format("stratified-{}-{}", purpose, c));
+    rng.shuffle(members);
+    held.insert(held.end(), members.begin(), members.begin() + k);
+    kept.insert(kept.end(), members.begin() + k, members.end());
+  }
+  std::sort(held.begin(), held.end());
+  std::sort(kept.begin(), kept.end());
+}
+
+std::vector<int64_t> class_counts(const Split& s, int64_t classes) {
+  std::vector<int64_t> counts(static_cast<size_t>(std::max<int64_t>(classes, 0)), 0);
+  if (s.size() == 0) return counts;
+  auto bins = torch::bincount(s.y, {}, classes);
+  for (int64_t c = 0; c < classes && c < bins.size(0); ++c) counts[static_cast<size_t>(c)] = bins[c].item<int64_t>();
+  return counts;
+}
+
+void image_channel_stats(const Split& train, std::vector<float>& mean, std::vector<float>& std) {
+  mean.clear();
+  std.clear();
+  auto xf = train.x.to(torch::kFloat32).div_(255.0f);
+  auto m = xf.mean({0, 2, 3});
+  auto sd = xf.std({0, 2, 3});
+  for (int64_t c = 0; c < m.size(0); ++c) {
+    mean.push_back(m[c].item<float>());
+    std.push_back(std::max(1e-6f, sd[c].item<float>()));
+  }
+}
+
 Split take(const Split& s, const std::vector<int64_t>& idx) {
   std::vector<int64_t> copy = idx;
   return take(s, torch::from_blob(copy.data(), {static_cast<int64_t>(copy.size())}, torch::kInt64).clone());
@@ -87,11 +131,14 @@ std::pair<int64_t, int64_t> val_train_sizes(int64_t n, const TaskOptions& o) {
 
 TaskOptions TaskOptions::from_config(ConfigSection& sec) {
   TaskOptions o;
-  o.dataset = sec.get_choice("dataset", o.dataset, {"fashion-mnist", "idx", "csv", "text"});
+  o.dataset = sec.get_choice("dataset", o.dataset, {"fashion-mnist", "idx", "csv", "text", "images", "dicom"});
   const bool file_data = o.dataset == "csv" || o.dataset == "text";
   if (file_data && !sec.has("path"))
     sec.fail("path",
              fmt::format("dataset {} needs the path of its {} file", o.dataset, o.dataset == "csv" ? "CSV" : "text"));
+  const bool folder_data = o.dataset == "images" || o.dataset == "dicom";
+  if (folder_data && !sec.has("path"))
+    sec.fail("path", "dataset " + o.dataset + " needs the folder that holds one sub-folder per class");
   o.path = sec.get_string("path", o.path);
   if (o.dataset == "idx") {
     o.train_images = sec.get_string("train_images", o.train_images);
@@ -116,6 +163,14 @@ TaskOptions TaskOptions::from_config(ConfigSection& sec) {
     o.mode = sec.get_choice("mode", o.mode, {"lm", "classify"});
     o.seq_len = sec.get_int("seq_len", o.seq_len, 2, 65536);
   }
+  if (folder_data) {
+    o.image_size = sec.get_int("image_size", o.image_size, 0, 512);
+    if (o.image_size > 0 && o.image_size < 8) sec.fail("image_size", "expected 0 (from the data) or 8..512 pixels");
+    o.channels = sec.get_int("channels", o.channels, 0, 3);
+    if (o.channels == 2) sec.fail("channels", "expected 1 (gray), 3 (colour) or 0 (from the data)");
+    o.bad_files = sec.get_choice("bad_files", o.bad_files, {"stop", "skip"});
+    o.test_fraction = sec.get_double("test_fraction", o.test_fraction, 0.01, 0.5);
+  }
   if (file_data) {
     o.test_path = sec.get_string("test_path", o.test_path);
     o.test_fraction = sec.get_double("test_fraction", o.test_path.empty() ? o.test_fraction : 0, 0, 0.5);
@@ -131,10 +186,36 @@ TaskOptions TaskOptions::from_config(ConfigSection& sec) {
   return o;
 }
 
-TaskData load_task(const TaskOptions& o) {
+namespace {
+
+TaskData load_by_kind(const TaskOptions& o) {
   if (o.dataset == "csv") return load_csv_task(o);
   if (o.dataset == "text") return load_text_task(o);
+  if (o.dataset == "images" || o.dataset == "dicom") return load_image_folder_task(o);
   return load_idx_task(o);
+}
+
+// The class balance of the training split, with a note when it is strongly imbalanced.
+void measure_balance(TaskData& d) {
+  if (d.task.num_classes < 2 || d.train.size() == 0 || d.train.y.dim() != 1) return;
+  const std::vector<int64_t> counts = class_counts(d.train, d.task.num_classes);
+  const auto [lo, hi] = std::minmax_element(counts.begin(), counts.end());
+  d.imbalance_ratio = static_cast<double>(*hi) / static_cast<double>(std::max<int64_t>(1, *lo));
+  if (d.imbalance_ratio < kImbalanceRatio) return;
+  auto name = [&](auto it) {
+    const size_t c = static_cast<size_t>(it - counts.begin());
+    return c < d.class_names.size() ? d.class_names[c] : std::to_string(c);
+  };
+  d.notes.push_back(fmt::format("the classes are imbalanced: '{}' has {} training examples, '{}' only {} ({:.1f}:1)",
+                                name(hi), *hi, name(lo), *lo, d.imbalance_ratio));
+}
+
+}  // namespace
+
+TaskData load_task(const TaskOptions& o) {
+  TaskData d = load_by_kind(o);
+  measure_balance(d);
+  return d;
 }
 
 namespace {
@@ -175,14 +256,7 @@ TaskData load_idx_task(const TaskOptions& o) {
   }
   d.source = o.path;
   d.split_seed = static_cast<uint64_t>(o.split_seed);
-  // Per-channel statistics of the training split, in [0, 1] units.
-  auto xf = d.train.x.to(torch::kFloat32).div_(255.0f);
-  auto mean = xf.mean({0, 2, 3});
-  auto std = xf.std({0, 2, 3});
-  for (int64_t c = 0; c < mean.size(0); ++c) {
-    d.mean.push_back(mean[c].item<float>());
-    d.std.push_back(std::max(1e-6f, std[c].item<float>()));
-  }
+  image_channel_stats(d.train, d.mean, d.std);
   return d;
 }
 

@@ -32,12 +32,21 @@ struct TaskData {
       class_names;  // the name of each class id: csv and text labels, Fashion-MNIST's names, IDX label values
   std::vector<std::string> vocabulary;  // text: the character of each token id (0 padding, 1 unknown)
   std::string source;                   // where the data came from, for logs and summaries
+  std::vector<std::string> skipped;     // images: files left out under task.bad_files: skip, "path: why"
+  std::vector<std::string> notes;       // what the reader chose and found, in plain words (logged)
+  // Classification: training examples of the largest class over the smallest (1 = balanced);
+  // from kImbalanceRatio up the classes count as imbalanced and a note says so.
+  double imbalance_ratio = 1.0;
   uint64_t split_seed = 0;
 };
 
+constexpr double kImbalanceRatio = 3.0;
+
 struct TaskOptions {
-  std::string dataset = "fashion-mnist";                   // fashion-mnist | idx | csv | text
-  std::string path = "/usr/share/datasets/fashion-mnist";  // IDX directory; csv and text: the file
+  std::string dataset = "fashion-mnist";                   // fashion-mnist | idx | csv | text | images | dicom
+  std::string path = "/usr/share/datasets/fashion-mnist";  // IDX directory; csv and text: the file;
+                                                           // images, dicom: the folder (image_folder.h;
+                                                           // dicom is images whose files are DICOM)
   // For dataset: idx (file names inside `path`, or absolute paths).
   std::string train_images = "train-images-idx3-ubyte.gz";
   std::string train_labels = "train-labels-idx1-ubyte.gz";
@@ -57,7 +66,11 @@ struct TaskOptions {
   // For dataset: text (see text.h).
   std::string mode = "lm";  // lm: next-character prediction; classify: one `label<TAB>text` per line
   int64_t seq_len = 64;     // characters per example (lm), or padded/truncated length (classify)
-  // For csv and text: the test split.
+  // For dataset: images (see image_folder.h).
+  int64_t image_size = 0;          // side of the square input; 0 = from the data (auto_image_side)
+  int64_t channels = 0;            // 1 or 3; 0 = 3 when any image has colour, else 1
+  std::string bad_files = "stop";  // an unreadable image: stop (one error) | skip (counted and listed)
+  // For csv, text and images: the test split.
   std::string test_path;       // a separate test file; "" = carve test_fraction off `path`
   double test_fraction = 0.2;  // share of `path` held out for testing when there is no test_path
 
@@ -73,6 +86,15 @@ TaskData load_task(const TaskOptions& options);
 
 // A fixed permutation of 0..n-1 from the split seed (the same for every experiment).
 std::vector<int64_t> split_permutation(int64_t n, uint64_t split_seed);
+// Stratified hold-out: from each class's examples (labels[i] = class), a `fraction` (rounded;
+// at least 1 and at most all but one when the class has 2 or more) goes to `held`, chosen in an
+// order fixed by the split seed and `purpose` ("test", "val"); the rest to `kept`. Both sorted.
+void stratified_holdout(const std::vector<int64_t>& labels, double fraction, uint64_t split_seed,
+                        const std::string& purpose, std::vector<int64_t>& held, std::vector<int64_t>& kept);
+// Examples per class id (0..classes-1) of a split.
+std::vector<int64_t> class_counts(const Split& s, int64_t classes);
+// Per-channel mean and standard deviation of a split's uint8 images, in [0, 1] units.
+void image_channel_stats(const Split& train, std::vector<float>& mean, std::vector<float>& std);
 // Rows idx of a split.
 Split take(const Split& s, const std::vector<int64_t>& idx);
 // Validation and training sizes out of n examples, honouring val_fraction and limit; throws

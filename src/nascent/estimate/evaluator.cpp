@@ -106,6 +106,12 @@ Evaluation TrainingEvaluator::evaluate(const Proposal& p, uint64_t seed, const P
       e.metrics[curve_metric(static_cast<int64_t>(f.epochs))] = ev.accuracy;
     e.metrics["val_accuracy"] = ev.accuracy;
     e.metrics["val_loss"] = ev.loss;
+    if (ev.classes) {
+      // For imbalanced classes: any of these can be the objective (objective.metrics).
+      e.metrics["val_balanced_accuracy"] = ev.classes->balanced_accuracy;
+      e.metrics["val_macro_f1"] = ev.classes->macro_f1;
+      if (std::isfinite(ev.classes->auroc)) e.metrics["val_auroc"] = ev.classes->auroc;
+    }
     if (data_.task.per_position()) e.metrics["val_perplexity"] = std::exp(ev.loss);
     e.metrics["train_loss"] = tr.train_loss;
     e.metrics["train_seconds"] = tr.train_seconds;

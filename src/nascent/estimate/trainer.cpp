@@ -217,6 +217,9 @@ EvalResult evaluate_network(space::Network& net, const data::TaskData& data, con
   int64_t correct = 0, predictions = 0;
   double loss_sum = 0;
   const int64_t n = split.size();
+  const bool per_example = !data.task.per_position() && data.task.num_classes >= 2;
+  std::vector<float> probabilities;  // [n, classes] row-major, for the per-class metrics
+  if (per_example) probabilities.reserve(static_cast<size_t>(n * data.task.num_classes));
   for (int64_t start = 0; start < n; start += batch_size) {
     const int64_t end = std::min(n, start + batch_size);
     torch::Tensor x = resize_images(data::normalize(split.x.slice(0, start, end), data), resolution);
@@ -228,9 +231,18 @@ EvalResult evaluate_network(space::Network& net, const data::TaskData& data, con
                     .item<double>();
     correct += logits.argmax(1).eq(y).sum().item<int64_t>();
     predictions += y.size(0);
+    if (per_example) {
+      const torch::Tensor p = torch::softmax(logits.to(torch::kFloat32), 1).contiguous();
+      probabilities.insert(probabilities.end(), p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+    }
   }
   net.train();
   EvalResult r;
+  if (per_example && n > 0) {
+    const torch::Tensor y = split.y.to(torch::kInt64).contiguous();
+    const std::vector<int64_t> labels(y.data_ptr<int64_t>(), y.data_ptr<int64_t>() + n);
+    r.classes = class_metrics(labels, probabilities, data.task.num_classes);
+  }
   r.accuracy = predictions ? static_cast<double>(correct) / static_cast<double>(predictions) : 0;
   r.loss = predictions ? loss_sum / static_cast<double>(predictions) : 0;
   if (!std::isfinite(r.loss)) throw TrialFailure("validation loss is not finite");

@@ -8,10 +8,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "nascent/core/fidelity.h"
+#include "nascent/estimate/class_metrics.h"
 #include "nascent/estimate/median_stopping.h"
 
 namespace nascent {
@@ -85,6 +87,8 @@ torch::Tensor resize_images(const torch::Tensor& x, int resolution);
 struct EvalResult {
   double accuracy = 0;  // share of correct predictions: per example, or per position (next_token)
   double loss = 0;      // mean cross-entropy per prediction (for next_token, perplexity = exp(loss))
+  // One label per example: the confusion matrix, balanced accuracy, macro-F1, AUROC, per class.
+  std::optional<ClassMetrics> classes;
 };
 EvalResult evaluate_network(space::Network& net, const data::TaskData& data, const data::Split& split, int resolution,
                             int64_t batch_size);

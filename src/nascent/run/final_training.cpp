@@ -30,6 +30,12 @@ nlohmann::json FinalResult::to_json() const {
                       {"weights", weights},
                       {"model", model}};
   if (!model_error.empty()) j["model_error"] = model_error;
+  if (!test_classes.is_null()) {
+    j["test_balanced_accuracy"] = test_classes["balanced_accuracy"];
+    j["test_macro_f1"] = test_classes["macro_f1"];
+    j["test_auroc"] = test_classes["auroc"];
+    j["test_classes"] = test_classes;
+  }
   return j;
 }
 
@@ -148,6 +154,7 @@ FinalResult train_final(const space::SearchSpace& space, const Arch& arch, const
                     : epochs;
   r.test_accuracy = ev.accuracy;
   r.test_loss = ev.loss;
+  if (ev.classes) r.test_classes = ev.classes->to_json(data.class_names);
   r.train_loss = tr.train_loss;
   r.train_seconds = tr.train_seconds;
   r.params = prof.params;

@@ -31,6 +31,9 @@ struct FinalResult {
   std::string weights;      // where the trained weights were saved
   std::string model;        // the TorchScript model (model.pt), "" if it could not be written
   std::string model_error;  // why not, then
+  // Classification: the test split's per-class metrics and confusion matrix (ClassMetrics::to_json);
+  // null otherwise.
+  nlohmann::json test_classes;
   nlohmann::json to_json() const;
 };
 
