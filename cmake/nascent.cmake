@@ -35,34 +35,31 @@ function(nascent_add_test)
                        WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 endfunction()
 
-# OpenCV's DNN module (libopencv-dnn-dev ships no CMake or pkg-config files): an interface
-# target nascent_opencv_dnn for the programs that run exported ONNX models (tests, benchmarks).
-function(nascent_find_opencv_dnn)
-  if(TARGET nascent_opencv_dnn)
+# OpenCV's modules (Debian's libopencv-*-dev ship no CMake or pkg-config files): an interface
+# target NAME with OpenCV's include directories and the given libraries (opencv_core included).
+function(nascent_opencv_target name header)
+  if(TARGET ${name})
     return()
   endif()
-  find_path(OPENCV_INCLUDE_DIR opencv2/dnn.hpp PATH_SUFFIXES opencv4 REQUIRED)
+  find_path(OPENCV_INCLUDE_DIR opencv2/core.hpp PATH_SUFFIXES opencv4 REQUIRED)
   find_path(OPENCV_CONFIG_INCLUDE_DIR opencv2/cvconfig.h PATH_SUFFIXES ${CMAKE_LIBRARY_ARCHITECTURE}/opencv4 REQUIRED)
-  find_library(OPENCV_DNN_LIBRARY opencv_dnn REQUIRED)
-  find_library(OPENCV_CORE_LIBRARY opencv_core REQUIRED)
-  add_library(nascent_opencv_dnn INTERFACE IMPORTED GLOBAL)
-  target_include_directories(nascent_opencv_dnn SYSTEM INTERFACE ${OPENCV_INCLUDE_DIR} ${OPENCV_CONFIG_INCLUDE_DIR})
-  target_link_libraries(nascent_opencv_dnn INTERFACE ${OPENCV_DNN_LIBRARY} ${OPENCV_CORE_LIBRARY})
+  find_path(OPENCV_${name}_HEADER_DIR ${header} PATH_SUFFIXES opencv4 REQUIRED)
+  set(libs)
+  foreach(lib ${ARGN} opencv_core)
+    find_library(OPENCV_${lib}_LIBRARY ${lib} REQUIRED)
+    list(APPEND libs ${OPENCV_${lib}_LIBRARY})
+  endforeach()
+  add_library(${name} INTERFACE IMPORTED GLOBAL)
+  target_include_directories(${name} SYSTEM INTERFACE ${OPENCV_INCLUDE_DIR} ${OPENCV_CONFIG_INCLUDE_DIR})
+  target_link_libraries(${name} INTERFACE ${libs})
 endfunction()
 
-# OpenCV's image codecs and resizing (libopencv-imgcodecs-dev, libopencv-imgproc-dev; no CMake or
-# pkg-config files either): the image-folder reader decodes PNG, JPEG, BMP and TIFF with them.
+# The DNN module, for the programs that run exported ONNX models (tests, benchmarks).
+function(nascent_find_opencv_dnn)
+  nascent_opencv_target(nascent_opencv_dnn opencv2/dnn.hpp opencv_dnn)
+endfunction()
+
+# Image codecs and resizing: the image-folder reader decodes PNG, JPEG, BMP and TIFF with them.
 function(nascent_find_opencv_image)
-  if(TARGET nascent_opencv_image)
-    return()
-  endif()
-  find_path(OPENCV_INCLUDE_DIR opencv2/imgcodecs.hpp PATH_SUFFIXES opencv4 REQUIRED)
-  find_path(OPENCV_CONFIG_INCLUDE_DIR opencv2/cvconfig.h PATH_SUFFIXES ${CMAKE_LIBRARY_ARCHITECTURE}/opencv4 REQUIRED)
-  find_library(OPENCV_IMGCODECS_LIBRARY opencv_imgcodecs REQUIRED)
-  find_library(OPENCV_IMGPROC_LIBRARY opencv_imgproc REQUIRED)
-  find_library(OPENCV_CORE_LIBRARY opencv_core REQUIRED)
-  add_library(nascent_opencv_image INTERFACE IMPORTED GLOBAL)
-  target_include_directories(nascent_opencv_image SYSTEM INTERFACE ${OPENCV_INCLUDE_DIR} ${OPENCV_CONFIG_INCLUDE_DIR})
-  target_link_libraries(nascent_opencv_image INTERFACE ${OPENCV_IMGCODECS_LIBRARY} ${OPENCV_IMGPROC_LIBRARY}
-                        ${OPENCV_CORE_LIBRARY})
+  nascent_opencv_target(nascent_opencv_image opencv2/imgcodecs.hpp opencv_imgcodecs opencv_imgproc)
 endfunction()
