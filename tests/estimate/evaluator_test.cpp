@@ -41,6 +41,18 @@ TEST(TrainingEvaluator, EqualCostFidelityScalesEpochsByFlops) {
   train.equal_cost_flops = flops / 100;
   EXPECT_DOUBLE_EQ(TrainingEvaluator(space, d, train, Objective()).evaluate(p, 9, nullptr).metrics.at("train_epochs"),
                    0.25);
+  // A milder scaling: the square root of the ratio, so a quarter of the reference's FLOPs trains
+  // twice as long, and the clamp still applies.
+  train.equal_cost_power = 0.5;
+  train.equal_cost_flops = 4 * flops;
+  EXPECT_DOUBLE_EQ(TrainingEvaluator(space, d, train, Objective()).evaluate(p, 9, nullptr).metrics.at("train_epochs"),
+                   2.0);
+  train.equal_cost_flops = flops / 4;
+  EXPECT_DOUBLE_EQ(TrainingEvaluator(space, d, train, Objective()).evaluate(p, 9, nullptr).metrics.at("train_epochs"),
+                   0.5);
+  train.equal_cost_flops = flops / 100;
+  EXPECT_DOUBLE_EQ(TrainingEvaluator(space, d, train, Objective()).evaluate(p, 9, nullptr).metrics.at("train_epochs"),
+                   0.25);
 }
 
 }  // namespace

@@ -89,6 +89,7 @@ TrainOptions TrainOptions::from_config(ConfigSection& sec) {
   o.augment = sec.get_bool("augment", o.augment);
   o.cutout = sec.get_int("cutout", o.cutout, 0, 1024);
   o.equal_cost_flops = sec.get_double("equal_cost_flops", o.equal_cost_flops, 0, 1e15);
+  o.equal_cost_power = sec.get_double("equal_cost_power", o.equal_cost_power, 0, 2);
   o.max_params = sec.get_int("max_params", o.max_params, 1, INT64_MAX);
   o.max_memory_mb = sec.get_double("max_memory_mb", o.max_memory_mb, 1, 1e7);
   sec.finish();

@@ -45,6 +45,10 @@ struct TrainOptions {
   // same compute: a network that trains 3x faster is ranked by what it learns in the same time,
   // as its final training will be. Deterministic (FLOPs, not measured time). 0 = off.
   double equal_cost_flops = 0;
+  // The exponent of that ratio: 1 = equal compute; below 1 a milder scaling (0.5: a network of a
+  // quarter of the FLOPs trains twice as long, not four times), which ranks candidates closer to
+  // how they do after a long final training, where larger networks catch up.
+  double equal_cost_power = 1.0;
   int64_t max_params = 20000000;        // larger candidates fail without training
   double max_memory_mb = 8192;          // estimated training memory above which a candidate fails
   EarlyStoppingOptions early_stopping;  // from the config's early_stopping section, not train
