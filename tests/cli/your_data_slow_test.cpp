@@ -39,6 +39,7 @@ TEST(YourData, AnImbalancedPngAndJpegFolderWithNoConfigThenPredict) {
   EXPECT_EQ(config["task"]["dataset"], "images");
   EXPECT_EQ(config["task"]["path"], dir.file("photos"));
   EXPECT_EQ(config["objective"]["metrics"][0]["name"], "val_balanced_accuracy");
+  EXPECT_EQ(config["train"]["class_weights"], "auto");
   EXPECT_EQ(config["space"]["name"], "cnn");
   const auto summary = nlohmann::json::parse(test::read_file(run + "/summary.json"));
   const nlohmann::json& final = summary["final"];

@@ -41,6 +41,12 @@ struct TrainOptions {
   double grad_clip = 5.0;          // max gradient norm (0 = none)
   bool augment = false;            // random 2-pixel shifts and horizontal flips
   int64_t cutout = 0;              // with augment: side of a random square zeroed per image (0 = none)
+  // Imbalanced classes (one label per example): auto weights the cross-entropy of each class by
+  // n / (classes x its examples), as scikit-learn's "balanced"; none = every example alike.
+  std::string class_weights = "none";
+  // balanced: each epoch draws its examples (with replacement) so that every class is equally
+  // likely; uniform: every example once per epoch, in a shuffled order.
+  std::string sampler = "uniform";
   // > 0: every candidate trains fidelity.epochs x clamp(this / its FLOPs, 1/4, 4), so about the
   // same compute: a network that trains 3x faster is ranked by what it learns in the same time,
   // as its final training will be. Deterministic (FLOPs, not measured time). 0 = off.
