@@ -371,6 +371,9 @@ std::string report_html(const ReportInput& in) {
     h += "</div>\n";
   }
   h += "</section>\n";
+  if (summary.is_object() && summary.contains("final") && summary["final"].is_object() &&
+      summary["final"].contains("test_classes"))
+    h += class_section(summary["final"]["test_classes"]);
 
   // Search progress: every trial's value in order, and the best so far.
   std::vector<double> xs, ys;
