@@ -128,6 +128,8 @@ TEST(Report, ARunWithoutTrialsOrSummaryStillGetsAPage) {
   EXPECT_NE(html.find("</html>"), std::string::npos);
 }
 
+std::string classes_html_of(const std::string& html) { return section(html, "classes"); }
+
 TEST(Report, TheFinalTestSplitsClassesInPlainWordsAndAConfusionMatrix) {
   space::Nb201Space s;
   const std::vector<Trial> none;
@@ -153,8 +155,10 @@ TEST(Report, TheFinalTestSplitsClassesInPlainWordsAndAConfusionMatrix) {
       for (int64_t c = 0; c < 3; ++c) probs.push_back(c == p ? 0.8f : 0.1f);
     return estimate::class_metrics(truth, probs, 3);
   }();
-  in.summary = {{"final", {{"epochs", 3.0}, {"test_accuracy", m.accuracy}, {"test_classes",
-                                                                             m.to_json({"T-shirt/top", "Shirt", "Coat"})}}}};
+  nlohmann::json classes = m.to_json({"T-shirt/top", "Shirt", "Coat"});
+  classes["misclassified"] = {{{"index", 17}, {"true", "Shirt"}, {"predicted", "Coat"}, {"probability", 0.91},
+                               {"png", "iVBORw0KGgo="}}};
+  in.summary = {{"final", {{"epochs", 3.0}, {"test_accuracy", m.accuracy}, {"test_classes", classes}}}};
   const std::string html = report_html(in);
   const std::string classes = section(html, "classes");
   ASSERT_FALSE(classes.empty());
@@ -166,6 +170,9 @@ TEST(Report, TheFinalTestSplitsClassesInPlainWordsAndAConfusionMatrix) {
   EXPECT_NE(classes.find("<td>Shirt</td><td class=\"num\">50</td><td class=\"num\">0.860</td>"), std::string::npos)
       << classes;
   EXPECT_EQ(count(section(html, "confusion"), "<tr>"), 4u);  // header + 3 classes
+  EXPECT_NE(classes_html_of(html).find("<img alt=\"test image 17\" src=\"data:image/png;base64,iVBORw0KGgo=\">"
+                                       "<figcaption>Shirt, taken for Coat (91%)</figcaption>"),
+            std::string::npos);
 }
 
 TEST(Report, EscapesMarkup) { EXPECT_EQ(html_escape("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;"); }

@@ -274,6 +274,13 @@ EvalResult evaluate_network(space::Network& net, const data::TaskData& data, con
     const torch::Tensor y = split.y.to(torch::kInt64).contiguous();
     const std::vector<int64_t> labels(y.data_ptr<int64_t>(), y.data_ptr<int64_t>() + n);
     r.classes = class_metrics(labels, probabilities, data.task.num_classes);
+    const size_t k = static_cast<size_t>(data.task.num_classes);
+    for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
+      const float* p = probabilities.data() + i * k;
+      const float* top = std::max_element(p, p + k);
+      r.predicted.push_back(top - p);
+      r.confidence.push_back(*top);
+    }
   }
   r.accuracy = predictions ? static_cast<double>(correct) / static_cast<double>(predictions) : 0;
   r.loss = predictions ? loss_sum / static_cast<double>(predictions) : 0;

@@ -95,6 +95,9 @@ struct EvalResult {
   double loss = 0;      // mean cross-entropy per prediction (for next_token, perplexity = exp(loss))
   // One label per example: the confusion matrix, balanced accuracy, macro-F1, AUROC, per class.
   std::optional<ClassMetrics> classes;
+  // With `classes`: each example's predicted class and its probability, in the split's order.
+  std::vector<int64_t> predicted;
+  std::vector<float> confidence;
 };
 EvalResult evaluate_network(space::Network& net, const data::TaskData& data, const data::Split& split, int resolution,
                             int64_t batch_size);
