@@ -155,10 +155,10 @@ TEST(Report, TheFinalTestSplitsClassesInPlainWordsAndAConfusionMatrix) {
       for (int64_t c = 0; c < 3; ++c) probs.push_back(c == p ? 0.8f : 0.1f);
     return estimate::class_metrics(truth, probs, 3);
   }();
-  nlohmann::json classes = m.to_json({"T-shirt/top", "Shirt", "Coat"});
-  classes["misclassified"] = {{{"index", 17}, {"true", "Shirt"}, {"predicted", "Coat"}, {"probability", 0.91},
+  nlohmann::json test_classes = m.to_json({"T-shirt/top", "Shirt", "Coat"});
+  test_classes["misclassified"] = {{{"index", 17}, {"true", "Shirt"}, {"predicted", "Coat"}, {"probability", 0.91},
                                {"png", "iVBORw0KGgo="}}};
-  in.summary = {{"final", {{"epochs", 3.0}, {"test_accuracy", m.accuracy}, {"test_classes", classes}}}};
+  in.summary = {{"final", {{"epochs", 3.0}, {"test_accuracy", m.accuracy}, {"test_classes", test_classes}}}};
   const std::string html = report_html(in);
   const std::string classes = section(html, "classes");
   ASSERT_FALSE(classes.empty());
