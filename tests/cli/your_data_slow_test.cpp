@@ -51,8 +51,9 @@ TEST(YourData, AnImbalancedPngAndJpegFolderWithNoConfigThenPredict) {
   EXPECT_GT(final["test_balanced_accuracy"].get<double>(), 0.5) << final.dump();
   EXPECT_TRUE(summary["best"]["metrics"].contains("val_balanced_accuracy"));
   // The report shows the classes and the worst mistakes as images.
-  if (!final["test_classes"]["misclassified"].empty())
+  if (!final["test_classes"]["misclassified"].empty()) {
     EXPECT_GT(final["test_classes"]["misclassified"][0]["png"].get<std::string>().size(), 100u);
+  }
   const std::string report = test::read_file(run + "/report.html");
   EXPECT_NE(report.find("<section id=\"classes\">"), std::string::npos);
   ASSERT_TRUE(std::filesystem::exists(run + "/model.pt"));
