@@ -152,12 +152,13 @@ DataConfig table_config(const std::string& path, char delim, std::vector<std::st
   const std::string label = label_column(first_line(path), delim);
   why.push_back(
       fmt::format("a table: the label is column '{}'; a search over multi-layer perceptrons (mlp space) "
-                  "by regularized evolution; rows with a missing value are left out",
+                  "by regularized evolution; columns of words are one-hot encoded, a missing number is the "
+                  "column's training mean",
                   label));
   nlohmann::json c;
   c["seed"] = 0;
   c["task"] = {{"dataset", "csv"},  {"path", path},         {"label_column", label},
-               {"missing", "drop"}, {"test_fraction", 0.2}, {"val_fraction", 0.2}};
+               {"missing", "fill"}, {"test_fraction", 0.2}, {"val_fraction", 0.2}};
   if (delim != ',') c["task"]["delimiter"] = std::string(1, delim);
   c["space"] = {{"name", "mlp"}, {"mlp", {{"layers", {1, 2, 3}}, {"widths", {8, 16, 32, 64, 128}}}}};
   c["strategy"] = {{"name", "evolution"}, {"evolution", {{"population", 8}, {"sample", 3}}}};

@@ -15,6 +15,8 @@
 
 #include "cli/commands.h"
 #include "nascent/core/error.h"
+#include "nascent/data/csv.h"
+#include "nascent/data/file_bytes.h"
 #include "nascent/data/image_file.h"
 #include "nascent/estimate/class_metrics.h"
 #include "nascent/export/torchscript.h"
@@ -71,6 +73,80 @@ std::string csv_field(const std::string& s) {
   return q + "\"";
 }
 
+// Writes one CSV row per input (name, predicted class, its probability, every class's, label)
+// and, for the labelled ones, prints the metrics (and writes them with --metrics-out).
+void write_predictions(const PredictFlags& f, const std::string& out, const std::string& first_column,
+                       const std::vector<std::string>& inputs, const std::vector<int64_t>& input_labels,
+                       const std::vector<float>& probabilities, const std::vector<std::string>& classes,
+                       const std::string& labels_from) {
+  const int64_t k = static_cast<int64_t>(classes.size());
+  const int64_t width = k > 0 ? k : static_cast<int64_t>(probabilities.size() / inputs.size());
+  auto name = [&](int64_t c) { return c < k ? classes[static_cast<size_t>(c)] : std::to_string(c); };
+  std::ostringstream csv;
+  csv << first_column << ",predicted,probability";
+  for (int64_t c = 0; c < width; ++c) csv << "," << csv_field("p_" + name(c));
+  csv << ",label\n";
+  std::vector<int64_t> labels;
+  std::vector<float> labelled_probs;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const float* p = probabilities.data() + i * static_cast<size_t>(width);
+    const int64_t pred = std::max_element(p, p + width) - p;
+    csv << csv_field(inputs[i]) << "," << csv_field(name(pred)) << "," << fmt::format("{:.6f}", p[pred]);
+    for (int64_t c = 0; c < width; ++c) csv << "," << fmt::format("{:.6f}", p[c]);
+    csv << "," << (input_labels[i] >= 0 ? csv_field(name(input_labels[i])) : "") << "\n";
+    if (input_labels[i] >= 0) {
+      labels.push_back(input_labels[i]);
+      labelled_probs.insert(labelled_probs.end(), p, p + width);
+    }
+  }
+  run::write_file_atomic(out, csv.str());
+  fmt::print("{} predictions written to {}\n", inputs.size(), out);
+  if (labels.empty() || width < 2) return;
+  const estimate::ClassMetrics m = estimate::class_metrics(labels, labelled_probs, width);
+  fmt::print("{} labelled {}: accuracy {:.4f}, balanced accuracy {:.4f}, macro-F1 {:.4f}{}\n", labels.size(),
+             first_column == "file" ? "images (" + labels_from + ")" : "rows (" + labels_from + ")", m.accuracy,
+             m.balanced_accuracy, m.macro_f1, std::isnan(m.auroc) ? "" : fmt::format(", AUROC {:.4f}", m.auroc));
+  for (int64_t c = 0; c < width; ++c)
+    if (m.support[static_cast<size_t>(c)] > 0)
+      fmt::print("  {}: recall {:.4f} ({} {}), precision {:.4f}\n", name(c), m.recall[static_cast<size_t>(c)],
+                 m.support[static_cast<size_t>(c)], first_column == "file" ? "images" : "rows",
+                 m.precision[static_cast<size_t>(c)]);
+  if (!f.metrics_out.empty()) run::write_file_atomic(f.metrics_out, m.to_json(classes).dump(1) + "\n");
+}
+
+// A tabular model on a CSV file: rows encoded as model.json's input.columns say; the label
+// column, when the file has it, gives labels.
+void predict_table(const PredictFlags& f, const std::string& out, torch::jit::Module& model, const nlohmann::json& desc,
+                   const std::vector<std::string>& classes) {
+  const std::string ext = fs::path(f.data).extension().string();
+  const char delim = ext == ".tsv" || ext == ".tab" ? '\t' : ',';
+  const data::CsvTable t =
+      data::parse_csv(data::read_file_bytes(f.data, "CSV file"), f.data, delim, /*header=*/true, /*skip_rows=*/0);
+  int64_t width = 0;
+  const std::vector<float> x = data::encode_table(t, desc["input"]["columns"], f.data, width);
+  const int64_t n = static_cast<int64_t>(t.rows.size());
+  torch::Tensor logits =
+      model.forward({torch::from_blob(const_cast<float*>(x.data()), {n, width}, torch::kFloat32)}).toTensor();
+  const torch::Tensor p = torch::softmax(logits, 1).contiguous();
+  const std::vector<float> probabilities(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+  const std::string label_column = desc["input"].value("label_column", std::string());
+  int label_index = -1;
+  for (size_t c = 0; c < t.columns.size(); ++c)
+    if (t.columns[c] == label_column) label_index = static_cast<int>(c);
+  std::vector<std::string> rows;
+  std::vector<int64_t> labels;
+  for (size_t i = 0; i < t.rows.size(); ++i) {
+    rows.push_back(std::to_string(t.lines[i]));
+    int64_t label = -1;
+    if (label_index >= 0) {
+      const auto pos = std::find(classes.begin(), classes.end(), t.rows[i][static_cast<size_t>(label_index)]);
+      if (pos != classes.end()) label = pos - classes.begin();
+    }
+    labels.push_back(label);
+  }
+  write_predictions(f, out, "line", rows, labels, probabilities, classes, "column " + label_column);
+}
+
 }  // namespace
 
 int run_predict(const PredictFlags& f) {
@@ -89,19 +165,29 @@ int run_predict(const PredictFlags& f) {
   } catch (const std::exception& e) {
     throw InputError(desc_path, "", std::string("not valid JSON: ") + e.what());
   }
+  const std::string out = f.out.empty() ? "predictions.csv" : f.out;
+  if (fs::exists(out) && !f.force)
+    throw InputError(out, "--out", "exists and would be overwritten; choose another --out or add --force");
+  const std::vector<std::string> classes = desc.value("class_names", std::vector<std::string>());
+  if (desc.value("input", nlohmann::json()).contains("columns")) {
+    if (!fs::is_regular_file(f.data))
+      throw InputError(f.data, "--data", "a table model predicts the rows of a CSV file; give one");
+    run::set_threads(0);
+    torch::jit::Module model = torch::jit::load(model_path);
+    model.eval();
+    torch::NoGradGuard no_grad;
+    predict_table(f, out, model, desc, classes);
+    return 0;
+  }
   const nlohmann::json shape = desc.value("input", nlohmann::json()).value("shape", nlohmann::json());
   if (!shape.is_array() || shape.size() != 4)
     throw InputError(
         desc_path, "input.shape",
-        "nascent predict runs image models ([batch, channels, height, width]); this model takes " + shape.dump());
+        "nascent predict runs image models ([batch, channels, height, width]) and table models; this model takes " +
+            shape.dump());
   const int channels = shape[1].get<int>(), side = shape[2].get<int>();
   if (shape[3].get<int>() != side) throw InputError(desc_path, "input.shape", "expected square images");
-  const std::vector<std::string> classes = desc.value("class_names", std::vector<std::string>());
   const std::vector<Input> inputs = find_inputs(f.data, classes);
-
-  const std::string out = f.out.empty() ? "predictions.csv" : f.out;
-  if (fs::exists(out) && !f.force)
-    throw InputError(out, "--out", "exists and would be overwritten; choose another --out or add --force");
   run::set_threads(0);
   torch::jit::Module model = torch::jit::load(model_path);
   model.eval();
@@ -126,41 +212,13 @@ int run_predict(const PredictFlags& f) {
     const torch::Tensor p = torch::softmax(logits, 1).contiguous();
     probabilities.insert(probabilities.end(), p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
   }
-  const int64_t width = k > 0 ? k : static_cast<int64_t>(probabilities.size() / inputs.size());
-  auto name = [&](int64_t c) { return c < k ? classes[static_cast<size_t>(c)] : std::to_string(c); };
-
-  std::ostringstream csv;
-  csv << "file,predicted,probability";
-  for (int64_t c = 0; c < width; ++c) csv << "," << csv_field("p_" + name(c));
-  csv << ",label\n";
+  std::vector<std::string> names;
   std::vector<int64_t> labels;
-  std::vector<float> labelled_probs;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const float* p = probabilities.data() + i * static_cast<size_t>(width);
-    const int64_t pred = std::max_element(p, p + width) - p;
-    csv << csv_field(inputs[i].path) << "," << csv_field(name(pred)) << "," << fmt::format("{:.6f}", p[pred]);
-    for (int64_t c = 0; c < width; ++c) csv << "," << fmt::format("{:.6f}", p[c]);
-    csv << "," << (inputs[i].label >= 0 ? csv_field(name(inputs[i].label)) : "") << "\n";
-    if (inputs[i].label >= 0) {
-      labels.push_back(inputs[i].label);
-      labelled_probs.insert(labelled_probs.end(), p, p + width);
-    }
+  for (const Input& in : inputs) {
+    names.push_back(in.path);
+    labels.push_back(in.label);
   }
-  run::write_file_atomic(out, csv.str());
-  fmt::print("{} predictions written to {}\n", inputs.size(), out);
-  if (!labels.empty() && width >= 2) {
-    const estimate::ClassMetrics m = estimate::class_metrics(labels, labelled_probs, width);
-    fmt::print(
-        "{} labelled images (from their class folders): accuracy {:.4f}, balanced accuracy {:.4f}, macro-F1 "
-        "{:.4f}{}\n",
-        labels.size(), m.accuracy, m.balanced_accuracy, m.macro_f1,
-        std::isnan(m.auroc) ? "" : fmt::format(", AUROC {:.4f}", m.auroc));
-    for (int64_t c = 0; c < width; ++c)
-      if (m.support[static_cast<size_t>(c)] > 0)
-        fmt::print("  {}: recall {:.4f} ({} images), precision {:.4f}\n", name(c), m.recall[static_cast<size_t>(c)],
-                   m.support[static_cast<size_t>(c)], m.precision[static_cast<size_t>(c)]);
-    if (!f.metrics_out.empty()) run::write_file_atomic(f.metrics_out, m.to_json(classes).dump(1) + "\n");
-  }
+  write_predictions(f, out, "file", names, labels, probabilities, classes, "from their class folders");
   return 0;
 }
 

@@ -67,6 +67,14 @@ void drop_chosen_objective(nlohmann::json& stored, const nlohmann::json& given) 
   if (!o.contains("metrics") || o["metrics"] != balanced_metrics()) return;
   o.erase("metrics");
   if (o.empty() && !given.contains("objective")) stored.erase("objective");
+  // The class weights chosen with it.
+  const bool given_weights = given.contains("train") && given["train"].is_object() &&
+                             given["train"].contains("class_weights");
+  if (!given_weights && stored.contains("train") && stored["train"].is_object() &&
+      stored["train"].value("class_weights", std::string()) == "auto") {
+    stored["train"].erase("class_weights");
+    if (stored["train"].empty() && !given.contains("train")) stored.erase("train");
+  }
 }
 
 // `chosen`: the config nascent chose for --data without --config (null otherwise).
@@ -212,10 +220,14 @@ int run_search(const SearchFlags& f) {
     // Stored with the config, so a resume (and every worker) ranks trials the same way.
     nlohmann::json changed = cfg.raw;
     changed["objective"]["metrics"] = balanced_metrics();
+    const bool weigh = !changed.contains("train") || !changed["train"].is_object() ||
+                       (!changed["train"].contains("class_weights") && !changed["train"].contains("sampler"));
+    if (weigh) changed["train"]["class_weights"] = "auto";
     cfg = run::ExperimentConfig::parse(changed, f.config.empty() ? db_path : f.config);
-    progress.message(
-        "the search maximises balanced accuracy (the mean of the per-class recalls) instead of accuracy, because the "
-        "classes are imbalanced; set objective.metrics in the config to choose otherwise");
+    progress.message(fmt::format(
+        "the search maximises balanced accuracy (the mean of the per-class recalls) instead of accuracy{}, because "
+        "the classes are imbalanced; set objective.metrics (and train.class_weights) in the config to choose otherwise",
+        weigh ? ", and the loss weighs each class by the inverse of its share" : ""));
   }
 
   std::error_code ec;

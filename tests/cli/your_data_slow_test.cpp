@@ -39,6 +39,7 @@ TEST(YourData, AnImbalancedPngAndJpegFolderWithNoConfigThenPredict) {
   EXPECT_EQ(config["task"]["dataset"], "images");
   EXPECT_EQ(config["task"]["path"], dir.file("photos"));
   EXPECT_EQ(config["objective"]["metrics"][0]["name"], "val_balanced_accuracy");
+  EXPECT_EQ(config["train"]["class_weights"], "auto");
   EXPECT_EQ(config["space"]["name"], "cnn");
   const auto summary = nlohmann::json::parse(test::read_file(run + "/summary.json"));
   const nlohmann::json& final = summary["final"];
@@ -49,6 +50,12 @@ TEST(YourData, AnImbalancedPngAndJpegFolderWithNoConfigThenPredict) {
   EXPECT_EQ(final["test_classes"]["confusion"].size(), 2u);
   EXPECT_GT(final["test_balanced_accuracy"].get<double>(), 0.5) << final.dump();
   EXPECT_TRUE(summary["best"]["metrics"].contains("val_balanced_accuracy"));
+  // The report shows the classes and the worst mistakes as images.
+  if (!final["test_classes"]["misclassified"].empty()) {
+    EXPECT_GT(final["test_classes"]["misclassified"][0]["png"].get<std::string>().size(), 100u);
+  }
+  const std::string report = test::read_file(run + "/report.html");
+  EXPECT_NE(report.find("<section id=\"classes\">"), std::string::npos);
   ASSERT_TRUE(std::filesystem::exists(run + "/model.pt"));
 
   // Other pictures of the same classes, in folders named like the classes: labelled.
@@ -88,6 +95,33 @@ TEST(YourData, ADicomFolderWithNoConfigThenPredict) {
   auto p = run_nascent({"predict", "--model", run, "--data", dir.file("more"), "--out", dir.file("p.csv")});
   ASSERT_EQ(p.exit_code, 0) << p.out;
   EXPECT_EQ(count_lines(test::read_file(dir.file("p.csv"))), 21u);
+}
+
+TEST(YourData, ACsvWithCategoricalColumnsAndANamedLabelThenPredict) {
+  TempDir dir;
+  // The penguins table with its species column named "class": island and sex are words, some
+  // values are NA.
+  std::string table = test::read_file(test::kPenguinsCsv);
+  table.replace(0, std::string("species").size(), "class");
+  test::write_file(dir.file("penguins.csv"), table);
+  const std::string run = dir.file("run");
+  auto s = run_nascent({"search", "--data", dir.file("penguins.csv"), "--time-budget", "0.5", "--out", run});
+  ASSERT_EQ(s.exit_code, 0) << s.out;
+  EXPECT_NE(s.out.find("a table: the label is column 'class'"), std::string::npos) << s.out;
+  EXPECT_NE(s.out.find("column 'island' is categorical: one-hot over its 3 values"), std::string::npos) << s.out;
+  const nlohmann::json config = load_config_file(run + "/config.yaml");
+  EXPECT_EQ(config["task"]["label_column"], "class");
+  EXPECT_EQ(config["space"]["name"], "mlp");
+  const auto model = nlohmann::json::parse(test::read_file(run + "/model.json"));
+  EXPECT_EQ(model["input"]["label_column"], "class");
+  EXPECT_EQ(model["input"]["shape"][1], 10);  // 5 numbers, island (3), sex (2)
+  auto p = run_nascent({"predict", "--model", run, "--data", dir.file("penguins.csv"), "--out", dir.file("p.csv"),
+                        "--metrics-out", dir.file("m.json")});
+  ASSERT_EQ(p.exit_code, 0) << p.out;
+  EXPECT_EQ(count_lines(test::read_file(dir.file("p.csv"))), 1u + 344u);
+  EXPECT_NE(p.out.find("344 labelled rows (column class): accuracy"), std::string::npos) << p.out;
+  // The model has seen most of these rows: a working encoding classifies nearly all of them.
+  EXPECT_GT(nlohmann::json::parse(test::read_file(dir.file("m.json")))["accuracy"].get<double>(), 0.9);
 }
 
 TEST(YourData, BadFoldersAreOneLineAndExit2) {

@@ -67,17 +67,46 @@ TEST(CsvReader, MissingAndNonNumericValuesAreNamedByLineAndColumn) {
   o.missing = "error";
   EXPECT_EQ(error_of(o), std::string(kPenguinsCsv) +
                              ": line 5, column 3 (bill_length_mm): missing value 'NA'; set task.missing: drop to "
-                             "leave such rows out");
+                             "leave such rows out, or fill to fill them in");
   o = penguins();
   o.features.clear();  // every column but the label, including the island's name
+  o.categorical = "none";
   EXPECT_EQ(error_of(o), std::string(kPenguinsCsv) +
                              ": line 2, column 2 (island): expected a number, got 'Torgersen'; list the numeric "
-                             "columns in task.features");
+                             "columns in task.features, or name this one in task.categorical_columns");
   o = penguins();
   o.label_column = "specis";
   EXPECT_EQ(error_of(o), std::string(kPenguinsCsv) +
                              ": task.label_column: no column 'specis'; columns are: species, island, bill_length_mm, "
                              "bill_depth_mm, flipper_length_mm, body_mass_g, sex, year");
+}
+
+TEST(CsvReader, CategoricalColumnsAreOneHotAndMissingValuesFilled) {
+  // Every column but the label: island and sex are words (one-hot), year a number; sex is NA for
+  // 11 penguins and two have no measurements at all: with fill they stay in.
+  TaskOptions o = penguins();
+  o.features.clear();
+  o.missing = "fill";
+  const TaskData d = load_task(o);
+  EXPECT_EQ(d.test.size() + d.val.size() + d.train.size(), 344);
+  // bill x2, flipper, mass, year + island (Biscoe, Dream, Torgersen) + sex (female, male).
+  EXPECT_EQ(d.task.input_shape, (std::vector<int64_t>{10}));
+  const nlohmann::json& cols = d.columns["columns"];
+  ASSERT_EQ(cols.size(), 7u);
+  EXPECT_EQ(d.columns["label_column"], "species");
+  EXPECT_EQ(cols[0]["name"], "island");
+  EXPECT_EQ(cols[0]["kind"], "categorical");
+  EXPECT_EQ(cols[0]["categories"], (nlohmann::json{"Biscoe", "Dream", "Torgersen"}));
+  EXPECT_EQ(cols[5]["categories"], (nlohmann::json{"female", "male"}));
+  EXPECT_EQ(cols[6]["name"], "year");
+  EXPECT_EQ(cols[6]["kind"], "numeric");
+  EXPECT_NEAR(cols[1]["fill"].get<double>(), 43.9, 0.5);  // the training rows' mean bill length
+  std::string notes;
+  for (const auto& n : d.notes) notes += n + "\n";
+  EXPECT_NE(notes.find("column 'island' is categorical: one-hot over its 3 values"), std::string::npos) << notes;
+  // Named explicitly, a numeric-looking column is categorical too.
+  o.categorical_columns = {"year"};
+  EXPECT_EQ(load_task(o).task.input_shape, (std::vector<int64_t>{12}));  // year: 2007, 2008, 2009
 }
 
 TEST(CsvReader, BadFilesAreNamedByLine) {
@@ -92,7 +121,7 @@ TEST(CsvReader, BadFilesAreNamedByLine) {
   test::write_file(o.path, "a,b,y\n1,2,x\n3,4e,z\n");
   EXPECT_EQ(error_of(o), o.path +
                              ": line 3, column 2 (b): expected a number, got '4e'; list the numeric columns in "
-                             "task.features");
+                             "task.features, or name this one in task.categorical_columns");
   test::write_file(o.path, "a,b,y\n");
   EXPECT_EQ(error_of(o), o.path + ": no data rows after the header");
   test::write_file(o.path, "a,b,y\n1,2,x\n3,4,x\n");

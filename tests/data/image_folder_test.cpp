@@ -77,6 +77,14 @@ TEST(ImageFile, DicomVariantsReadAsThePicture) {
     EXPECT_EQ(img.height, 28);
     EXPECT_LE(max_abs_diff(img.pixels, expected), 1) << "variant " << static_cast<int>(variant);
   }
+  // Compressed pixel data that DCMTK decodes (lossless JPEG: exactly the picture, stretched).
+  test::write_image(dir.file("jpeg.dcm"), p, 28, 28, "dicom", DicomVariant::kJpegLossless);
+  EXPECT_LE(max_abs_diff(decode_image_file(dir.file("jpeg.dcm")).pixels, s), 1);
+  // A syntax it does not decode: one error naming the file and the syntax.
+  test::write_image(dir.file("j2k.dcm"), p, 28, 28, "dicom", DicomVariant::kJpeg2000Claimed);
+  const std::string j2k = test::error_of([&] { decode_image_file(dir.file("j2k.dcm")); });
+  EXPECT_EQ(j2k.rfind(dir.file("j2k.dcm") + ": the DICOM file's transfer syntax JPEG 2000", 0), 0u) << j2k;
+  EXPECT_NE(j2k.find("1.2.840.10008.1.2.4.90"), std::string::npos) << j2k;
   // A DICOM file without an extension is recognised by its "DICM" marker.
   test::write_image(dir.file("noext.dcm"), p, 28, 28, "dicom");
   std::filesystem::rename(dir.file("noext.dcm"), dir.file("scan0001"));

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "nascent/estimate/class_metrics.h"
 #include "nascent/space/darts.h"
 #include "nascent/space/nb201.h"
 
@@ -125,6 +126,53 @@ TEST(Report, ARunWithoutTrialsOrSummaryStillGetsAPage) {
   EXPECT_EQ(html.find("progress-plot"), std::string::npos);
   EXPECT_NE(html.find("0 trials in"), std::string::npos);
   EXPECT_NE(html.find("</html>"), std::string::npos);
+}
+
+std::string classes_html_of(const std::string& html) { return section(html, "classes"); }
+
+TEST(Report, TheFinalTestSplitsClassesInPlainWordsAndAConfusionMatrix) {
+  space::Nb201Space s;
+  const std::vector<Trial> none;
+  const Objective objective;
+  ReportInput in;
+  in.run_dir = "runs/shirts";
+  in.trials = &none;
+  in.space = &s;
+  in.objective = &objective;
+  in.config = nlohmann::json::object();
+  // 50 shirts: 6 taken for T-shirts (12%), 1 for a coat; 40 T-shirts: 2 taken for shirts (5%).
+  const estimate::ClassMetrics m = [] {
+    std::vector<int64_t> truth, pred;
+    auto add = [&](int64_t t, int64_t p, int n) {
+      for (int i = 0; i < n; ++i) {
+        truth.push_back(t);
+        pred.push_back(p);
+      }
+    };
+    add(0, 0, 38), add(0, 1, 2), add(1, 1, 43), add(1, 0, 6), add(1, 2, 1), add(2, 2, 10);
+    std::vector<float> probs;
+    for (int64_t p : pred)
+      for (int64_t c = 0; c < 3; ++c) probs.push_back(c == p ? 0.8f : 0.1f);
+    return estimate::class_metrics(truth, probs, 3);
+  }();
+  nlohmann::json test_classes = m.to_json({"T-shirt/top", "Shirt", "Coat"});
+  test_classes["misclassified"] = {{{"index", 17}, {"true", "Shirt"}, {"predicted", "Coat"}, {"probability", 0.91},
+                               {"png", "iVBORw0KGgo="}}};
+  in.summary = {{"final", {{"epochs", 3.0}, {"test_accuracy", m.accuracy}, {"test_classes", test_classes}}}};
+  const std::string html = report_html(in);
+  const std::string classes = section(html, "classes");
+  ASSERT_FALSE(classes.empty());
+  EXPECT_NE(classes.find("<li>The model takes <b>Shirt</b> for <b>T-shirt/top</b> in 12% of the Shirt test images "
+                         "(6).</li><li>The model takes <b>T-shirt/top</b> for <b>Shirt</b> in 5% of the T-shirt/top "
+                         "test images (2).</li><li>The model takes <b>Shirt</b> for <b>Coat</b> in 2%"),
+            std::string::npos)
+      << classes;
+  EXPECT_NE(classes.find("<td>Shirt</td><td class=\"num\">50</td><td class=\"num\">0.860</td>"), std::string::npos)
+      << classes;
+  EXPECT_EQ(count(section(html, "confusion"), "<tr>"), 4u);  // header + 3 classes
+  EXPECT_NE(classes_html_of(html).find("<img alt=\"test image 17\" src=\"data:image/png;base64,iVBORw0KGgo=\">"
+                                       "<figcaption>Shirt, taken for Coat (91%)</figcaption>"),
+            std::string::npos);
 }
 
 TEST(Report, EscapesMarkup) { EXPECT_EQ(html_escape("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;"); }

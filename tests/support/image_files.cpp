@@ -3,7 +3,12 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcpixel.h>
+#include <dcmtk/dcmdata/dcpixseq.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmjpeg/djencode.h>
+#include <dcmtk/dcmjpeg/djrplol.h>
 
 #include <filesystem>
 #include <opencv2/core.hpp>
@@ -73,8 +78,32 @@ void write_dicom(const std::string& path, const std::vector<uint8_t>& pixels, in
       if (v == DicomVariant::kMonochrome1)
         for (auto& p : s) p = static_cast<Uint8>(255 - p);
     }
+    if (v == DicomVariant::kJpeg2000Claimed) {
+      // An offset table and one fragment, saved under a syntax nothing here decodes.
+      auto* seq = new DcmPixelSequence(DcmTag(DCM_PixelData, EVR_OB));
+      seq->insert(new DcmPixelItem(DcmTag(DCM_Item, EVR_OB)));
+      auto* fragment = new DcmPixelItem(DcmTag(DCM_Item, EVR_OB));
+      check(fragment->putUint8Array(s.data(), static_cast<unsigned long>(s.size())), "fragment");
+      seq->insert(fragment);
+      auto* pixels = new DcmPixelData(DCM_PixelData);
+      pixels->putOriginalRepresentation(EXS_JPEG2000LosslessOnly, nullptr, seq);
+      check(ds->insert(pixels), "PixelData");
+      check(file.saveFile(path.c_str(), EXS_JPEG2000LosslessOnly), "save " + path);
+      return;
+    }
     if (v != DicomVariant::kNoPixelData)
       check(ds->putAndInsertUint8Array(DCM_PixelData, s.data(), static_cast<unsigned long>(s.size())), "PixelData");
+  }
+  if (v == DicomVariant::kJpegLossless) {
+    static const bool registered = [] {
+      DJEncoderRegistration::registerCodecs();
+      return true;
+    }();
+    (void)registered;
+    const DJ_RPLossless lossless;
+    check(ds->chooseRepresentation(EXS_JPEGProcess14SV1, &lossless), "JPEG lossless compression");
+    check(file.saveFile(path.c_str(), EXS_JPEGProcess14SV1), "save " + path);
+    return;
   }
   check(file.saveFile(path.c_str(), EXS_LittleEndianExplicit), "save " + path);
 }

@@ -20,6 +20,9 @@ enum class DicomVariant {
                  // that covers the picture's range
   kNoPixelData,  // every attribute but the pixel data
   kMultiFrame3,  // three frames; the middle one is the picture, the others black
+  kJpegLossless,     // MONOCHROME2 compressed by DCMTK's JPEG encoder (lossless, process 14 SV1)
+  kJpeg2000Claimed,  // encapsulated pixel data under the JPEG 2000 transfer syntax, which DCMTK
+                     // cannot decode (the bytes are not a real codestream)
 };
 
 // Writes `pixels` (h x w gray) to path as `format`: png, jpeg, bmp, tiff, png16 (16-bit PNG,

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "nascent/core/error.h"
 #include "nascent/data/file_bytes.h"
@@ -71,57 +72,153 @@ int column_index(const CsvTable& t, const std::string& name, const std::string& 
   throw InputError(path, field, fmt::format("no column '{}'; columns are: {}", name, fmt::join(t.columns, ", ")));
 }
 
-// Feature rows and labels of a table, in the columns that `label` and `features` name.
-struct Rows {
-  std::vector<float> x;  // row-major [n, features]
+// The label and feature fields of a table's rows (rows with a missing value left out under
+// task.missing: drop), before encoding.
+struct RawRows {
+  std::vector<std::vector<std::string>> features;  // [row][feature], trimmed; "" where missing
   std::vector<std::string> labels;
   std::vector<int64_t> lines;
 };
 
-Rows extract(const CsvTable& t, const std::string& path, int label, const std::vector<int>& features,
-             const TaskOptions& o) {
-  Rows r;
+RawRows extract(const CsvTable& t, const std::string& path, int label, const std::vector<int>& features,
+                const TaskOptions& o) {
+  RawRows r;
   auto where = [&](size_t row, int col) {
     return fmt::format("line {}, column {} ({})", t.lines[row], col + 1, t.columns[col]);
   };
-  std::vector<float> values(features.size());
+  const std::string hint = "; set task.missing: drop to leave such rows out, or fill to fill them in";
   for (size_t i = 0; i < t.rows.size(); ++i) {
     const auto& row = t.rows[i];
+    std::vector<std::string> values(features.size());
     bool drop = false;
     for (size_t f = 0; f < features.size() && !drop; ++f) {
       const std::string v = trim(row[features[f]]);
-      double d = 0;
-      if (is_missing(v)) {
-        if (o.missing == "drop") {
-          drop = true;
-          break;
-        }
-        throw InputError(path, where(i, features[f]),
-                         fmt::format("missing value '{}'; set task.missing: drop to leave such rows out", v));
+      if (!is_missing(v)) {
+        values[f] = v;
+        continue;
       }
-      if (!parse_number(v, d))
-        throw InputError(path, where(i, features[f]),
-                         fmt::format("expected a number, got '{}'{}", v,
-                                     o.features.empty() ? "; list the numeric columns in task.features" : ""));
-      values[f] = static_cast<float>(d);
+      if (o.missing == "drop") drop = true;
+      else if (o.missing == "error")
+        throw InputError(path, where(i, features[f]), fmt::format("missing value '{}'{}", v, hint));
     }
     const std::string y = trim(row[label]);
     if (!drop && is_missing(y)) {
-      if (o.missing != "drop")
-        throw InputError(path, where(i, label),
-                         fmt::format("missing label '{}'; set task.missing: drop to leave such rows out", y));
-      drop = true;
+      if (o.missing == "error")
+        throw InputError(path, where(i, label), fmt::format("missing label '{}'{}", y, hint));
+      drop = true;  // a row without a label teaches nothing (drop and fill alike)
     }
     if (drop) continue;
-    r.x.insert(r.x.end(), values.begin(), values.end());
+    r.features.push_back(std::move(values));
     r.labels.push_back(y);
     r.lines.push_back(t.lines[i]);
   }
   return r;
 }
 
-Split to_split(const Rows& r, size_t n_features, const std::map<std::string, int64_t>& class_of,
-               const std::string& path, int label_col, const std::string& label_name) {
+// Which feature columns are categorical: those named in task.categorical_columns, and with
+// task.categorical: auto those where most present values are not numbers (a column of numbers
+// with a typo stays numeric, and the typo is an error naming its line).
+std::vector<bool> categorical_columns(const RawRows& r, const std::vector<std::string>& names, const TaskOptions& o) {
+  std::vector<bool> cat(names.size(), false);
+  for (size_t f = 0; f < names.size(); ++f) {
+    if (std::find(o.categorical_columns.begin(), o.categorical_columns.end(), names[f]) !=
+        o.categorical_columns.end()) {
+      cat[f] = true;
+      continue;
+    }
+    if (o.categorical != "auto") continue;
+    int64_t present = 0, text = 0;
+    double d = 0;
+    for (const auto& row : r.features) {
+      if (row[f].empty()) continue;
+      ++present;
+      if (!parse_number(row[f], d)) ++text;
+    }
+    cat[f] = present > 0 && 2 * text > present;
+  }
+  return cat;
+}
+
+// How rows become the network's input vector: numeric columns as numbers (a missing one is the
+// training mean under task.missing: fill), categorical ones one-hot over the categories of the
+// training rows (an unseen or missing category is all zeros).
+struct Encoding {
+  std::vector<std::string> names;
+  std::vector<bool> categorical;
+  std::vector<std::vector<std::string>> categories;  // per categorical column, sorted
+  std::vector<double> fill;                          // per numeric column: the training mean
+  int64_t width() const {
+    int64_t w = 0;
+    for (size_t f = 0; f < names.size(); ++f) w += categorical[f] ? static_cast<int64_t>(categories[f].size()) : 1;
+    return w;
+  }
+  nlohmann::json to_json() const {
+    nlohmann::json cols = nlohmann::json::array();
+    for (size_t f = 0; f < names.size(); ++f) {
+      if (categorical[f])
+        cols.push_back({{"name", names[f]}, {"kind", "categorical"}, {"categories", categories[f]}});
+      else
+        cols.push_back({{"name", names[f]}, {"kind", "numeric"}, {"fill", fill[f]}});
+    }
+    return cols;
+  }
+};
+
+Encoding fit_encoding(const RawRows& r, const std::vector<int64_t>& train_rows, const std::vector<std::string>& names,
+                      const std::vector<bool>& categorical) {
+  Encoding e;
+  e.names = names;
+  e.categorical = categorical;
+  e.categories.resize(names.size());
+  e.fill.assign(names.size(), 0.0);
+  for (size_t f = 0; f < names.size(); ++f) {
+    if (categorical[f]) {
+      std::vector<std::string>& c = e.categories[f];
+      for (int64_t i : train_rows)
+        if (!r.features[static_cast<size_t>(i)][f].empty()) c.push_back(r.features[static_cast<size_t>(i)][f]);
+      std::sort(c.begin(), c.end());
+      c.erase(std::unique(c.begin(), c.end()), c.end());
+    } else {
+      double sum = 0, d = 0;
+      int64_t n = 0;
+      for (int64_t i : train_rows)
+        if (parse_number(r.features[static_cast<size_t>(i)][f], d)) {
+          sum += d;
+          ++n;
+        }
+      e.fill[f] = n ? sum / static_cast<double>(n) : 0.0;
+    }
+  }
+  return e;
+}
+
+// [rows, width] floats; a non-number in a numeric column is an error naming line and column.
+std::vector<float> encode(const RawRows& r, const Encoding& e, const std::string& path,
+                          const std::vector<int>& feature_cols, bool listed) {
+  std::vector<float> x;
+  x.reserve(r.features.size() * static_cast<size_t>(e.width()));
+  for (size_t i = 0; i < r.features.size(); ++i) {
+    for (size_t f = 0; f < e.names.size(); ++f) {
+      const std::string& v = r.features[i][f];
+      if (e.categorical[f]) {
+        for (const auto& c : e.categories[f]) x.push_back(v == c ? 1.0f : 0.0f);
+        continue;
+      }
+      double d = e.fill[f];
+      if (!v.empty() && !parse_number(v, d))
+        throw InputError(path, fmt::format("line {}, column {} ({})", r.lines[i], feature_cols[f] + 1, e.names[f]),
+                         fmt::format("expected a number, got '{}'{}", v,
+                                     listed ? "" : "; list the numeric columns in task.features, or name this one in "
+                                                   "task.categorical_columns"));
+      x.push_back(static_cast<float>(d));
+    }
+  }
+  return x;
+}
+
+Split to_split(const RawRows& r, const std::vector<float>& x, int64_t width,
+               const std::map<std::string, int64_t>& class_of, const std::string& path, int label_col,
+               const std::string& label_name) {
   const int64_t n = static_cast<int64_t>(r.labels.size());
   std::vector<int64_t> y(n);
   for (int64_t i = 0; i < n; ++i) {
@@ -132,8 +229,7 @@ Split to_split(const Rows& r, size_t n_features, const std::map<std::string, int
     y[i] = it->second;
   }
   Split s;
-  s.x =
-      torch::from_blob(const_cast<float*>(r.x.data()), {n, static_cast<int64_t>(n_features)}, torch::kFloat32).clone();
+  s.x = torch::from_blob(const_cast<float*>(x.data()), {n, width}, torch::kFloat32).clone();
   s.y = torch::from_blob(y.data(), {n}, torch::kInt64).clone();
   return s;
 }
@@ -175,6 +271,32 @@ CsvTable parse_csv(const std::string& text, const std::string& path, char delimi
   return t;
 }
 
+std::vector<float> encode_table(const CsvTable& t, const nlohmann::json& columns, const std::string& path,
+                                int64_t& width) {
+  Encoding e;
+  std::vector<int> cols;
+  for (const auto& c : columns) {
+    const std::string name = c.value("name", std::string());
+    cols.push_back(column_index(t, name, path, "model input.columns"));
+    e.names.push_back(name);
+    e.categorical.push_back(c.value("kind", std::string()) == "categorical");
+    e.categories.push_back(c.value("categories", std::vector<std::string>()));
+    e.fill.push_back(c.value("fill", 0.0));
+  }
+  RawRows r;
+  for (size_t i = 0; i < t.rows.size(); ++i) {
+    std::vector<std::string> values;
+    for (int c : cols) {
+      const std::string v = trim(t.rows[i][c]);
+      values.push_back(is_missing(v) ? std::string() : v);
+    }
+    r.features.push_back(std::move(values));
+    r.lines.push_back(t.lines[i]);
+  }
+  width = e.width();
+  return encode(r, e, path, cols, true);
+}
+
 TaskData load_csv_task(const TaskOptions& o) {
   const char delim = o.delimiter.at(0);
   const CsvTable t = parse_csv(read_file_bytes(o.path, "CSV file"), o.path, delim, o.header, o.skip_rows);
@@ -192,32 +314,53 @@ TaskData load_csv_task(const TaskOptions& o) {
       features.push_back(i);
     }
   }
-  const Rows rows = extract(t, o.path, label, features, o);
+  const RawRows rows = extract(t, o.path, label, features, o);
+  if (rows.labels.empty())
+    throw InputError(o.path, "", "no rows left: every row has a missing value (task.missing: drop)");
   const std::vector<std::string> names = distinct_labels(rows.labels);
   if (names.size() < 2)
     throw InputError(o.path, fmt::format("column {} ({})", label + 1, t.columns[label]),
                      "the label column has fewer than two distinct values");
   std::map<std::string, int64_t> class_of;
   for (size_t i = 0; i < names.size(); ++i) class_of[names[i]] = static_cast<int64_t>(i);
-  const Split all = to_split(rows, features.size(), class_of, o.path, label, t.columns[label]);
 
+  // The split first (rows of the file), so that categories and fill values come from training rows.
   TaskData d;
-  std::vector<int64_t> perm = split_permutation(all.size(), static_cast<uint64_t>(o.split_seed));
-  int64_t n_test = 0;
+  const int64_t n_all = static_cast<int64_t>(rows.labels.size());
+  std::vector<int64_t> perm = split_permutation(n_all, static_cast<uint64_t>(o.split_seed));
+  const int64_t n_test =
+      o.test_path.empty() ? std::max<int64_t>(1, static_cast<int64_t>(o.test_fraction * static_cast<double>(n_all) + 0.5))
+                          : 0;
+  const auto [n_val, n_train] = val_train_sizes(n_all - n_test, o);
+  const std::vector<int64_t> test_rows(perm.begin(), perm.begin() + n_test);
+  const std::vector<int64_t> val_rows(perm.begin() + n_test, perm.begin() + n_test + n_val);
+  const std::vector<int64_t> train_rows(perm.begin() + n_test + n_val, perm.begin() + n_test + n_val + n_train);
+
+  std::vector<std::string> feature_names;
+  for (int f : features) feature_names.push_back(t.columns[f]);
+  const Encoding enc = fit_encoding(rows, train_rows, feature_names, categorical_columns(rows, feature_names, o));
+  const int64_t width = enc.width();
+  if (width == 0) throw InputError(o.path, "task.features", "no input columns left after encoding");
+  const Split all = to_split(rows, encode(rows, enc, o.path, features, !o.features.empty()), width, class_of, o.path,
+                             label, t.columns[label]);
   if (!o.test_path.empty()) {
     const CsvTable tt = parse_csv(read_file_bytes(o.test_path, "CSV file"), o.test_path, delim, o.header, o.skip_rows);
     const int tl = column_index(tt, t.columns[label], o.test_path, "task.label_column");
     std::vector<int> tf;
     for (int f : features) tf.push_back(column_index(tt, t.columns[f], o.test_path, "task.features"));
-    d.test =
-        to_split(extract(tt, o.test_path, tl, tf, o), features.size(), class_of, o.test_path, tl, t.columns[label]);
+    const RawRows test_raw = extract(tt, o.test_path, tl, tf, o);
+    d.test = to_split(test_raw, encode(test_raw, enc, o.test_path, tf, !o.features.empty()), width, class_of,
+                      o.test_path, tl, t.columns[label]);
   } else {
-    n_test = std::max<int64_t>(1, static_cast<int64_t>(o.test_fraction * static_cast<double>(all.size()) + 0.5));
-    d.test = take(all, std::vector<int64_t>(perm.begin(), perm.begin() + n_test));
+    d.test = take(all, test_rows);
   }
-  const auto [n_val, n_train] = val_train_sizes(all.size() - n_test, o);
-  d.val = take(all, std::vector<int64_t>(perm.begin() + n_test, perm.begin() + n_test + n_val));
-  d.train = take(all, std::vector<int64_t>(perm.begin() + n_test + n_val, perm.begin() + n_test + n_val + n_train));
+  d.val = take(all, val_rows);
+  d.train = take(all, train_rows);
+  d.columns = {{"label_column", t.columns[label]}, {"columns", enc.to_json()}};
+  for (size_t f = 0; f < feature_names.size(); ++f)
+    if (enc.categorical[f])
+      d.notes.push_back(fmt::format("column '{}' is categorical: one-hot over its {} values in the training rows",
+                                    feature_names[f], enc.categories[f].size()));
 
   // Standardise every split with the training split's statistics (constant columns keep scale 1).
   auto mean = d.train.x.mean(0);
@@ -230,7 +373,7 @@ TaskData load_csv_task(const TaskOptions& o) {
   }
   d.task.name = std::filesystem::path(o.path).stem().string();
   d.task.kind = "tabular";
-  d.task.input_shape = {static_cast<int64_t>(features.size())};
+  d.task.input_shape = {width};
   d.task.num_classes = static_cast<int64_t>(names.size());
   d.class_names = names;
   d.source = o.path;

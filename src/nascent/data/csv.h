@@ -1,10 +1,12 @@
-// CSV tables for tabular tasks (`task.dataset: csv`): a header row, a label column and numeric
-// feature columns. Features are standardised with the training split's mean and deviation;
+// CSV tables for tabular tasks (`task.dataset: csv`): a header row, a label column and feature
+// columns, numeric or categorical (one-hot). Features are standardised with the training split's
+// mean and deviation;
 // rows are split into train / validation / test with the fixed split seed. Every bad value is
 // reported with the file, its line and its column.
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,12 @@ struct CsvTable {
 // Blank lines are skipped. Throws InputError(path, "line N", ...) for a row with the wrong
 // number of fields or an unterminated quote.
 CsvTable parse_csv(const std::string& text, const std::string& path, char delimiter, bool header, int64_t skip_rows);
+
+// The rows of `t` encoded as the model's input (`columns`: TaskData::columns["columns"], as in
+// model.json): [rows, width] row-major; a missing value is its column's fill (numeric) or no
+// category. Throws InputError naming the file for a missing column or a non-number.
+std::vector<float> encode_table(const CsvTable& t, const nlohmann::json& columns, const std::string& path,
+                                int64_t& width);
 
 // Reads o.path (and o.test_path) as a classification table: Task kind "tabular", input_shape
 // [features], classes = the distinct labels of the file (in numeric order when every label is a

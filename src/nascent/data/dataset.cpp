@@ -157,7 +157,9 @@ TaskOptions TaskOptions::from_config(ConfigSection& sec) {
     if (o.delimiter == "\\t" || o.delimiter == "tab") o.delimiter = "\t";
     if (o.delimiter.size() != 1 || o.delimiter == "\"" || o.delimiter == "\n")
       sec.fail("delimiter", "expected one character such as , or ; or \\t, got '" + o.delimiter + "'");
-    o.missing = sec.get_choice("missing", o.missing, {"error", "drop"});
+    o.missing = sec.get_choice("missing", o.missing, {"error", "drop", "fill"});
+    o.categorical = sec.get_choice("categorical", o.categorical, {"auto", "none"});
+    o.categorical_columns = sec.get_strings("categorical_columns", o.categorical_columns);
   }
   if (o.dataset == "text") {
     o.mode = sec.get_choice("mode", o.mode, {"lm", "classify"});

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +35,9 @@ struct TaskData {
   std::string source;                   // where the data came from, for logs and summaries
   std::vector<std::string> skipped;     // images: files left out under task.bad_files: skip, "path: why"
   std::vector<std::string> notes;       // what the reader chose and found, in plain words (logged)
+  // csv: how a row becomes the input vector, {"label_column", "columns": [{name, kind: numeric
+  // (fill) | categorical (categories)}]}, for model.json and `nascent predict`; null otherwise.
+  nlohmann::json columns;
   // Classification: training examples of the largest class over the smallest (1 = balanced);
   // from kImbalanceRatio up the classes count as imbalanced and a note says so.
   double imbalance_ratio = 1.0;
@@ -62,7 +66,11 @@ struct TaskOptions {
   bool header = true;                 // the first line (after skip_rows) names the columns
   int64_t skip_rows = 0;              // lines to skip at the top of the file
   std::string delimiter = ",";        // one character; "\t" for tab-separated files
-  std::string missing = "error";      // empty or NA values: error | drop (leave the row out)
+  std::string missing = "error";      // empty or NA values: error | drop (leave the row out) | fill
+                                      // (numeric: the training mean; categorical: no category)
+  std::string categorical = "auto";   // auto: a column whose values are mostly not numbers is one-hot
+                                      // encoded; none: every feature must be numeric
+  std::vector<std::string> categorical_columns;  // feature columns one-hot encoded whatever they hold
   // For dataset: text (see text.h).
   std::string mode = "lm";  // lm: next-character prediction; classify: one `label<TAB>text` per line
   int64_t seq_len = 64;     // characters per example (lm), or padded/truncated length (classify)

@@ -171,4 +171,16 @@ std::vector<uint8_t> letterbox_planar(const Image& image, int size, int channels
   return out;
 }
 
+std::string encode_png(const uint8_t* planar, int channels, int height, int width) {
+  std::vector<cv::Mat> planes;
+  for (int c = 0; c < channels; ++c)
+    planes.emplace_back(height, width, CV_8UC1, const_cast<uint8_t*>(planar + static_cast<size_t>(c) * height * width));
+  if (channels == 3) std::swap(planes[0], planes[2]);  // OpenCV writes BGR
+  cv::Mat m;
+  cv::merge(planes, m);
+  std::vector<uchar> bytes;
+  NASCENT_CHECK(cv::imencode(".png", m, bytes), "encode_png: OpenCV could not encode the image");
+  return std::string(bytes.begin(), bytes.end());
+}
+
 }  // namespace nascent::data

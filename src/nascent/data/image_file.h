@@ -37,4 +37,7 @@ Image shrink_to(const Image& image, int max_side);
 // channels; colour -> gray by ITU-R BT.601 luma). Pixels: [channels, size, size] planar.
 std::vector<uint8_t> letterbox_planar(const Image& image, int size, int channels);
 
+// A PNG file's bytes of planar 8-bit pixels [channels, height, width] (channels 1 or 3, RGB).
+std::string encode_png(const uint8_t* planar, int channels, int height, int width);
+
 }  // namespace nascent::data

@@ -88,6 +88,8 @@ TrainOptions TrainOptions::from_config(ConfigSection& sec) {
   o.grad_clip = sec.get_double("grad_clip", o.grad_clip, 0, 1e6);
   o.augment = sec.get_bool("augment", o.augment);
   o.cutout = sec.get_int("cutout", o.cutout, 0, 1024);
+  o.class_weights = sec.get_choice("class_weights", o.class_weights, {"none", "auto"});
+  o.sampler = sec.get_choice("sampler", o.sampler, {"uniform", "balanced"});
   o.equal_cost_flops = sec.get_double("equal_cost_flops", o.equal_cost_flops, 0, 1e15);
   o.equal_cost_power = sec.get_double("equal_cost_power", o.equal_cost_power, 0, 2);
   o.max_params = sec.get_int("max_params", o.max_params, 1, INT64_MAX);
@@ -142,12 +144,42 @@ TrainResult train_network(space::Network& net, const data::TaskData& data, const
   int64_t last_epoch_count = 0;
   int64_t last_epoch_from = std::max<int64_t>(0, total - steps_per_epoch);
   std::vector<int64_t> order;
-  const auto ls = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(o.label_smoothing);
+  auto ls = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(o.label_smoothing);
+  // The training subset's examples per class, for class weights and the balanced sampler.
+  const bool per_example = train.y.dim() == 1 && data.task.num_classes >= 2;
+  std::vector<std::vector<int64_t>> by_class;
+  if (per_example && (o.class_weights == "auto" || o.sampler == "balanced")) {
+    by_class.resize(static_cast<size_t>(data.task.num_classes));
+    const torch::Tensor y_all = train.y.to(torch::kInt64).contiguous();
+    const int64_t* y = y_all.data_ptr<int64_t>();
+    for (int64_t i : subset) by_class[static_cast<size_t>(y[i])].push_back(i);
+  }
+  if (per_example && o.class_weights == "auto") {
+    std::vector<float> w;
+    const double k = static_cast<double>(by_class.size());
+    for (const auto& members : by_class)
+      w.push_back(members.empty() ? 1.0f
+                                  : static_cast<float>(static_cast<double>(n) / (k * static_cast<double>(members.size()))));
+    ls = ls.weight(torch::tensor(w));
+  }
+  std::vector<size_t> present;  // classes with examples, for the balanced sampler
+  for (size_t c = 0; c < by_class.size(); ++c)
+    if (!by_class[c].empty()) present.push_back(c);
+  const bool balanced = per_example && o.sampler == "balanced" && !present.empty();
   for (int64_t step = 0; step < total; ++step) {
     const int64_t in_epoch = step % steps_per_epoch;
     if (in_epoch == 0) {
-      order = subset;
-      rng.shuffle(order);
+      if (balanced) {
+        // A class uniformly, then one of its examples uniformly: every class equally often.
+        order.resize(subset.size());
+        for (auto& i : order) {
+          const auto& members = by_class[present[rng.below(present.size())]];
+          i = members[rng.below(members.size())];
+        }
+      } else {
+        order = subset;
+        rng.shuffle(order);
+      }
     }
     // Warm-up then cosine to zero (Loshchilov & Hutter 2017), per step.
     double lr;
@@ -243,6 +275,13 @@ EvalResult evaluate_network(space::Network& net, const data::TaskData& data, con
     const torch::Tensor y = split.y.to(torch::kInt64).contiguous();
     const std::vector<int64_t> labels(y.data_ptr<int64_t>(), y.data_ptr<int64_t>() + n);
     r.classes = class_metrics(labels, probabilities, data.task.num_classes);
+    const size_t k = static_cast<size_t>(data.task.num_classes);
+    for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
+      const float* p = probabilities.data() + i * k;
+      const float* top = std::max_element(p, p + k);
+      r.predicted.push_back(top - p);
+      r.confidence.push_back(*top);
+    }
   }
   r.accuracy = predictions ? static_cast<double>(correct) / static_cast<double>(predictions) : 0;
   r.loss = predictions ? loss_sum / static_cast<double>(predictions) : 0;

@@ -41,6 +41,12 @@ struct TrainOptions {
   double grad_clip = 5.0;          // max gradient norm (0 = none)
   bool augment = false;            // random 2-pixel shifts and horizontal flips
   int64_t cutout = 0;              // with augment: side of a random square zeroed per image (0 = none)
+  // Imbalanced classes (one label per example): auto weights the cross-entropy of each class by
+  // n / (classes x its examples), as scikit-learn's "balanced"; none = every example alike.
+  std::string class_weights = "none";
+  // balanced: each epoch draws its examples (with replacement) so that every class is equally
+  // likely; uniform: every example once per epoch, in a shuffled order.
+  std::string sampler = "uniform";
   // > 0: every candidate trains fidelity.epochs x clamp(this / its FLOPs, 1/4, 4), so about the
   // same compute: a network that trains 3x faster is ranked by what it learns in the same time,
   // as its final training will be. Deterministic (FLOPs, not measured time). 0 = off.
@@ -93,6 +99,9 @@ struct EvalResult {
   double loss = 0;      // mean cross-entropy per prediction (for next_token, perplexity = exp(loss))
   // One label per example: the confusion matrix, balanced accuracy, macro-F1, AUROC, per class.
   std::optional<ClassMetrics> classes;
+  // With `classes`: each example's predicted class and its probability, in the split's order.
+  std::vector<int64_t> predicted;
+  std::vector<float> confidence;
 };
 EvalResult evaluate_network(space::Network& net, const data::TaskData& data, const data::Split& split, int resolution,
                             int64_t batch_size);

@@ -124,7 +124,13 @@ nlohmann::json describe_model(const data::TaskData& data, const nlohmann::json& 
     input["values"] = "pixels scaled to [0, 1] (uint8 / 255); the model normalises them";
   } else if (task.kind == "tabular") {
     input["dtype"] = "float32";
-    input["values"] = "raw feature values in the training file's column order; the model standardises them";
+    input["values"] =
+        "the row encoded as input.columns say (numbers as they are, a missing one as its fill value; a "
+        "categorical column as one 0/1 value per category, in order); the model standardises them";
+    if (!data.columns.is_null()) {
+      input["columns"] = data.columns["columns"];
+      input["label_column"] = data.columns["label_column"];
+    }
   } else {
     input["dtype"] = "int64";
     input["values"] = "token ids (0 = padding, 1 = unknown), see vocabulary";

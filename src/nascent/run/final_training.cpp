@@ -10,12 +10,14 @@
 
 #include "nascent/core/error.h"
 #include "nascent/data/dataset.h"
+#include "nascent/data/image_file.h"
 #include "nascent/estimate/profile.h"
 #include "nascent/export/torchscript.h"
 #include "nascent/run/interrupt.h"
 #include "nascent/run/progress.h"
 #include "nascent/space/network.h"
 #include "nascent/space/space.h"
+#include "nascent/strategy/torch_archive.h"
 
 namespace nascent::run {
 
@@ -49,6 +51,33 @@ std::string save_model(const space::SearchSpace& space, const Arch& arch, space:
   } catch (const std::exception& e) {
     return e.what();
   }
+}
+
+// The `count` test images the model got wrong most confidently, as small PNGs for the report:
+// [{index, true, predicted, probability, png (base64)}].
+nlohmann::json misclassified_examples(const data::TaskData& data, const estimate::EvalResult& ev, size_t count) {
+  std::vector<size_t> wrong;
+  const torch::Tensor y = data.test.y.to(torch::kInt64).contiguous();
+  for (size_t i = 0; i < ev.predicted.size(); ++i)
+    if (ev.predicted[i] != y.data_ptr<int64_t>()[i]) wrong.push_back(i);
+  std::stable_sort(wrong.begin(), wrong.end(), [&](size_t a, size_t b) { return ev.confidence[a] > ev.confidence[b]; });
+  if (wrong.size() > count) wrong.resize(count);
+  auto name = [&](int64_t c) {
+    return static_cast<size_t>(c) < data.class_names.size() ? data.class_names[static_cast<size_t>(c)]
+                                                            : std::to_string(c);
+  };
+  nlohmann::json out = nlohmann::json::array();
+  for (size_t i : wrong) {
+    const torch::Tensor img = data.test.x[static_cast<int64_t>(i)].contiguous();  // uint8 [C, H, W]
+    const std::string png = data::encode_png(img.data_ptr<uint8_t>(), static_cast<int>(img.size(0)),
+                                             static_cast<int>(img.size(1)), static_cast<int>(img.size(2)));
+    out.push_back({{"index", i},
+                   {"true", name(y.data_ptr<int64_t>()[i])},
+                   {"predicted", name(ev.predicted[i])},
+                   {"probability", ev.confidence[i]},
+                   {"png", strategy::base64_encode(png)}});
+  }
+  return out;
 }
 
 }  // namespace
@@ -154,7 +183,10 @@ FinalResult train_final(const space::SearchSpace& space, const Arch& arch, const
                     : epochs;
   r.test_accuracy = ev.accuracy;
   r.test_loss = ev.loss;
-  if (ev.classes) r.test_classes = ev.classes->to_json(data.class_names);
+  if (ev.classes) {
+    r.test_classes = ev.classes->to_json(data.class_names);
+    if (data.task.kind == "image") r.test_classes["misclassified"] = misclassified_examples(data, ev, 8);
+  }
   r.train_loss = tr.train_loss;
   r.train_seconds = tr.train_seconds;
   r.params = prof.params;

@@ -203,6 +203,9 @@ path.front { stroke: #ee6677; stroke-width: 1.5; stroke-dasharray: 4 3; fill: no
 path.train { stroke: #4477aa; stroke-width: 2; fill: none; } path.arch { stroke: #228833; stroke-width: 2; fill: none; }
 .node rect { fill: #f4f4f4; stroke: #555; rx: 4; } .edge { fill: none; stroke: #777; stroke-width: 1.4; }
 .edge-label { font-size: 11px; fill: #114; } .diagram-title { font-weight: bold; }
+#misclassified { display: flex; flex-wrap: wrap; gap: 10px; }
+#misclassified figure { margin: 0; width: 96px; font-size: 12px; }
+#misclassified img { width: 84px; height: 84px; image-rendering: pixelated; border: 1px solid #ccc; }
 .box { background: #f6f8fa; border: 1px solid #ddd; padding: 0.6em 1em; border-radius: 6px; }
 )";
 
@@ -284,6 +287,85 @@ std::string diagram_svg(const space::Diagram& diagram) {
   }
   return out;
 }
+
+namespace {
+
+// The test split's per-class results (FinalResult::test_classes): the classes the model confuses
+// most, in plain words, a per-class table, the confusion matrix (cells shaded by the share of the
+// row's images) and the test images it got wrong most confidently.
+std::string class_section(const nlohmann::json& c) {
+  const auto names = c.value("classes", std::vector<std::string>());
+  const auto confusion = c.value("confusion", std::vector<std::vector<int64_t>>());
+  if (names.size() < 2 || confusion.size() != names.size()) return "";
+  std::string h = "<section id=\"classes\">\n<h2>Each class on the test split</h2>\n";
+  auto pct = [](double v) { return fmt::format("{:.0f}%", 100.0 * v); };
+  const nlohmann::json auroc = c.value("auroc", nlohmann::json());
+  h += fmt::format(
+      "<p>Accuracy {:.4f} &middot; balanced accuracy {:.4f} (the mean of the recalls below) &middot; macro-F1 "
+      "{:.4f}{}</p>\n",
+      c.value("accuracy", 0.0), c.value("balanced_accuracy", 0.0), c.value("macro_f1", 0.0),
+      auroc.is_number() ? fmt::format(" &middot; AUROC {:.4f}", auroc.get<double>()) : "");
+  // The largest confusions, as shares of the true class's images.
+  struct Mix {
+    double share;
+    size_t truth, predicted;
+    int64_t count;
+  };
+  std::vector<Mix> mixes;
+  std::vector<int64_t> rows(names.size(), 0);
+  for (size_t t = 0; t < names.size(); ++t)
+    for (int64_t v : confusion[t]) rows[t] += v;
+  for (size_t t = 0; t < names.size(); ++t)
+    for (size_t p = 0; p < names.size(); ++p)
+      if (p != t && confusion[t][p] > 0 && rows[t] > 0)
+        mixes.push_back({static_cast<double>(confusion[t][p]) / static_cast<double>(rows[t]), t, p, confusion[t][p]});
+  std::stable_sort(mixes.begin(), mixes.end(), [](const Mix& a, const Mix& b) { return a.share > b.share; });
+  if (!mixes.empty()) {
+    h += "<ul id=\"confusions\">";
+    for (size_t i = 0; i < std::min<size_t>(3, mixes.size()); ++i)
+      h += fmt::format("<li>The model takes <b>{}</b> for <b>{}</b> in {} of the {} test images ({}).</li>",
+                       html_escape(names[mixes[i].truth]), html_escape(names[mixes[i].predicted]),
+                       pct(mixes[i].share), html_escape(names[mixes[i].truth]), mixes[i].count);
+    h += "</ul>\n";
+  }
+  h += "<table id=\"per-class\"><tr><th>class</th><th class=\"num\">test images</th><th class=\"num\">recall</th>"
+       "<th class=\"num\">precision</th><th class=\"num\">F1</th></tr>";
+  for (const auto& pc : c.value("per_class", nlohmann::json::array()))
+    h += fmt::format(
+        "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{:.3f}</td><td class=\"num\">{:.3f}</td><td "
+        "class=\"num\">{:.3f}</td></tr>",
+        html_escape(pc.value("name", std::string())), pc.value("support", int64_t{0}), pc.value("recall", 0.0),
+        pc.value("precision", 0.0), pc.value("f1", 0.0));
+  h += "</table>\n<table id=\"confusion\"><tr><th>true \\ predicted</th>";
+  for (const auto& n : names) h += "<th class=\"num\">" + html_escape(n) + "</th>";
+  h += "</tr>";
+  for (size_t t = 0; t < names.size(); ++t) {
+    h += "<tr><th>" + html_escape(names[t]) + "</th>";
+    for (size_t p = 0; p < names.size(); ++p) {
+      const double share = rows[t] > 0 ? static_cast<double>(confusion[t][p]) / static_cast<double>(rows[t]) : 0.0;
+      // Blue on the diagonal (right), red elsewhere (wrong), stronger with the share.
+      h += fmt::format("<td class=\"num\" style=\"background: rgba({}, {:.2f})\">{}</td>",
+                       p == t ? "68, 119, 170" : "204, 51, 17", std::min(0.8, share), confusion[t][p]);
+    }
+    h += "</tr>";
+  }
+  h += "</table>\n";
+  const nlohmann::json wrong = c.value("misclassified", nlohmann::json::array());
+  if (!wrong.empty()) {
+    h += "<p>The test images it got wrong most confidently:</p>\n<div id=\"misclassified\">";
+    for (const auto& w : wrong)
+      h += fmt::format(
+          "<figure><img alt=\"test image {}\" src=\"data:image/png;base64,{}\"><figcaption>{}, taken for {} "
+          "({})</figcaption></figure>",
+          w.value("index", int64_t{0}), w.value("png", std::string()), html_escape(w.value("true", std::string())),
+          html_escape(w.value("predicted", std::string())), pct(w.value("probability", 0.0)));
+    h += "</div>\n";
+  }
+  h += "</section>\n";
+  return h;
+}
+
+}  // namespace
 
 std::string report_html(const ReportInput& in) {
   const std::vector<Trial>& trials = *in.trials;
@@ -371,6 +453,9 @@ std::string report_html(const ReportInput& in) {
     h += "</div>\n";
   }
   h += "</section>\n";
+  if (summary.is_object() && summary.contains("final") && summary["final"].is_object() &&
+      summary["final"].contains("test_classes"))
+    h += class_section(summary["final"]["test_classes"]);
 
   // Search progress: every trial's value in order, and the best so far.
   std::vector<double> xs, ys;
