@@ -156,8 +156,8 @@ TEST(Report, TheFinalTestSplitsClassesInPlainWordsAndAConfusionMatrix) {
     return estimate::class_metrics(truth, probs, 3);
   }();
   nlohmann::json test_classes = m.to_json({"T-shirt/top", "Shirt", "Coat"});
-  test_classes["misclassified"] = {{{"index", 17}, {"true", "Shirt"}, {"predicted", "Coat"}, {"probability", 0.91},
-                               {"png", "iVBORw0KGgo="}}};
+  test_classes["misclassified"] = {
+      {{"index", 17}, {"true", "Shirt"}, {"predicted", "Coat"}, {"probability", 0.91}, {"png", "iVBORw0KGgo="}}};
   in.summary = {{"final", {{"epochs", 3.0}, {"test_accuracy", m.accuracy}, {"test_classes", test_classes}}}};
   const std::string html = report_html(in);
   const std::string classes = section(html, "classes");
@@ -173,6 +173,38 @@ TEST(Report, TheFinalTestSplitsClassesInPlainWordsAndAConfusionMatrix) {
   EXPECT_NE(classes_html_of(html).find("<img alt=\"test image 17\" src=\"data:image/png;base64,iVBORw0KGgo=\">"
                                        "<figcaption>Shirt, taken for Coat (91%)</figcaption>"),
             std::string::npos);
+}
+
+TEST(Report, WhichDecisionsMatteredHasABarPerDecisionAndTheTopEffects) {
+  space::Nb201Space s;
+  const std::vector<Trial> none;
+  const Objective objective;
+  ReportInput in;
+  in.run_dir = "runs/imp";
+  in.trials = &none;
+  in.space = &s;
+  in.objective = &objective;
+  in.config = nlohmann::json::object();
+  in.summary = {{"importance",
+                 {{"method", "fANOVA"},
+                  {"metric", "val_accuracy"},
+                  {"fidelity", "e1"},
+                  {"trials", 40},
+                  {"decisions",
+                   {{{"decision", "s1_width"},
+                     {"importance", 0.62},
+                     {"importance_std", 0.1},
+                     {"options", {{{"option", "16"}, {"effect", -0.012}, {"effect_std", 0.002}, {"trials", 30}}}}},
+                    {{"decision", "act"},
+                     {"importance", 0.05},
+                     {"importance_std", 0.02},
+                     {"options", nlohmann::json::array()}}}}}}};
+  const std::string imp = section(report_html(in), "importance");
+  ASSERT_FALSE(imp.empty());
+  EXPECT_EQ(count(imp, "<rect class=\"imp\""), 2u);
+  EXPECT_NE(imp.find(">62%</text>"), std::string::npos) << imp;
+  EXPECT_NE(imp.find("<tr><td>16</td><td class=\"num\">-0.0120</td>"), std::string::npos) << imp;
+  EXPECT_NE(imp.find("from 40 trials"), std::string::npos);
 }
 
 TEST(Report, EscapesMarkup) { EXPECT_EQ(html_escape("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;"); }

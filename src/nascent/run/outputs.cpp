@@ -2,12 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "nascent/core/error.h"
+#include "nascent/run/importance.h"
 #include "nascent/space/space.h"
 
 namespace nascent::run {
@@ -66,6 +69,43 @@ nlohmann::json trial_json(const Trial& t, const space::SearchSpace& space) {
   return j;
 }
 
+nlohmann::json importance_json(const std::vector<Trial>& trials, const space::SearchSpace& space,
+                               const Objective& objective) {
+  // Trials at different fidelities are not comparable: the fidelity with the most results.
+  std::map<std::string, std::vector<size_t>> by_fidelity;
+  for (size_t i = 0; i < trials.size(); ++i)
+    if (objective.score(trials[i])) by_fidelity[trials[i].proposal.fidelity.key()].push_back(i);
+  const auto largest = std::max_element(by_fidelity.begin(), by_fidelity.end(), [](const auto& a, const auto& b) {
+    return a.second.size() < b.second.size();
+  });
+  if (largest == by_fidelity.end() || largest->second.size() < kImportanceMinTrials) return nullptr;
+  const auto& decisions = space.decisions();
+  std::vector<std::string> names;
+  std::vector<std::vector<std::string>> options;
+  for (const auto& d : decisions) {
+    names.push_back(d.name);
+    options.push_back(d.options);
+    if (d.condition) options.back().push_back("(inactive)");
+  }
+  std::vector<std::vector<int>> x;
+  std::vector<double> y;
+  for (size_t i : largest->second) {
+    const Arch& a = trials[i].proposal.arch;
+    std::vector<int> row;
+    for (size_t d = 0; d < decisions.size(); ++d)
+      row.push_back(space.active(a, d) ? a.choices[d] : static_cast<int>(decisions[d].options.size()));
+    x.push_back(row);
+    y.push_back(*trials[i].metric(objective.metrics().front().name));
+  }
+  nlohmann::json out = {{"method", "fANOVA on a random forest (64 trees)"},
+                        {"metric", objective.metrics().front().name},
+                        {"fidelity", largest->first},
+                        {"trials", x.size()},
+                        {"decisions", nlohmann::json::array()}};
+  for (const auto& d : fanova_importance(x, y, names, options)) out["decisions"].push_back(d.to_json());
+  return out;
+}
+
 nlohmann::json summary_json(const SummaryInput& in) {
   const auto& trials = *in.trials;
   nlohmann::json counts = {{"ok", 0}, {"failed", 0}, {"rejected", 0}, {"pruned", 0}, {"running", 0}};
@@ -88,6 +128,8 @@ nlohmann::json summary_json(const SummaryInput& in) {
   if (!in.final.is_null()) s["final"] = in.final;
   if (!in.final_skipped.empty()) s["final_skipped"] = in.final_skipped;
   if (!in.warnings.empty()) s["warnings"] = in.warnings;
+  if (const nlohmann::json imp = importance_json(trials, *in.space, *in.objective); !imp.is_null())
+    s["importance"] = imp;
   return s;
 }
 

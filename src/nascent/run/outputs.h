@@ -45,6 +45,13 @@ struct SummaryInput {
 };
 nlohmann::json summary_json(const SummaryInput& in);
 
+// Which decisions mattered for the objective's first metric (importance.h), from the feasible
+// trials at the fidelity with the most of them: {"method", "metric", "fidelity", "trials",
+// "decisions": [...]} (most important first); null with fewer than kImportanceMinTrials.
+constexpr size_t kImportanceMinTrials = 8;
+nlohmann::json importance_json(const std::vector<Trial>& trials, const space::SearchSpace& space,
+                               const Objective& objective);
+
 // Architecture JSON (with the space's text form, if it has one) plus the options its space was
 // built with, so the file alone rebuilds it.
 // `task`, when not null, is the task signature of the run it came from (task_signature), so that

@@ -206,6 +206,8 @@ path.train { stroke: #4477aa; stroke-width: 2; fill: none; } path.arch { stroke:
 #misclassified { display: flex; flex-wrap: wrap; gap: 10px; }
 #misclassified figure { margin: 0; width: 96px; font-size: 12px; }
 #misclassified img { width: 84px; height: 84px; image-rendering: pixelated; border: 1px solid #ccc; }
+rect.imp { fill: #4477aa; } line.whisker { stroke: #222; stroke-width: 1.5; }
+table.effects { display: inline-table; margin-right: 2em; }
 .box { background: #f6f8fa; border: 1px solid #ddd; padding: 0.6em 1em; border-radius: 6px; }
 )";
 
@@ -324,8 +326,8 @@ std::string class_section(const nlohmann::json& c) {
     h += "<ul id=\"confusions\">";
     for (size_t i = 0; i < std::min<size_t>(3, mixes.size()); ++i)
       h += fmt::format("<li>The model takes <b>{}</b> for <b>{}</b> in {} of the {} test images ({}).</li>",
-                       html_escape(names[mixes[i].truth]), html_escape(names[mixes[i].predicted]),
-                       pct(mixes[i].share), html_escape(names[mixes[i].truth]), mixes[i].count);
+                       html_escape(names[mixes[i].truth]), html_escape(names[mixes[i].predicted]), pct(mixes[i].share),
+                       html_escape(names[mixes[i].truth]), mixes[i].count);
     h += "</ul>\n";
   }
   h += "<table id=\"per-class\"><tr><th>class</th><th class=\"num\">test images</th><th class=\"num\">recall</th>"
@@ -360,6 +362,55 @@ std::string class_section(const nlohmann::json& c) {
           w.value("index", int64_t{0}), w.value("png", std::string()), html_escape(w.value("true", std::string())),
           html_escape(w.value("predicted", std::string())), pct(w.value("probability", 0.0)));
     h += "</div>\n";
+  }
+  h += "</section>\n";
+  return h;
+}
+
+// Which decisions mattered (summary.json "importance"): one bar per decision with its spread
+// over the forest's trees, then, for the three most important, the objective's change with each
+// option against the mean.
+std::string importance_section(const nlohmann::json& imp) {
+  const nlohmann::json decisions = imp.value("decisions", nlohmann::json::array());
+  if (decisions.empty()) return "";
+  std::string h = "<section id=\"importance\">\n<h2>Which decisions mattered</h2>\n";
+  h += fmt::format(
+      "<p>Share of the variance of <b>{}</b> that each decision explains on its own ({}, from {} trials at "
+      "fidelity <code>{}</code>; the whisker is the spread over the trees).</p>\n",
+      html_escape(imp.value("metric", std::string())), html_escape(imp.value("method", std::string())),
+      imp.value("trials", 0), html_escape(imp.value("fidelity", std::string())));
+  const int bar_w = 360, row_h = 20, label_w = 160;
+  const int height = row_h * static_cast<int>(decisions.size()) + 10;
+  h += fmt::format("<svg id=\"importance-bars\" width=\"{}\" height=\"{}\">", label_w + bar_w + 60, height);
+  for (size_t i = 0; i < decisions.size(); ++i) {
+    const auto& d = decisions[i];
+    const double v = std::clamp(d.value("importance", 0.0), 0.0, 1.0);
+    const double sd = d.value("importance_std", 0.0);
+    const int y = static_cast<int>(i) * row_h + 4;
+    h += fmt::format(
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text><rect class=\"imp\" x=\"{}\" y=\"{}\" "
+        "width=\"{:.1f}\" height=\"{}\"><title>{}: {:.3f} &#177; {:.3f}</title></rect>",
+        label_w - 6, y + 13, html_escape(d.value("decision", std::string())), label_w, y, v * bar_w, row_h - 6,
+        html_escape(d.value("decision", std::string())), v, sd);
+    h += fmt::format("<line class=\"whisker\" x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{}\" y2=\"{}\"/>",
+                     label_w + std::max(0.0, v - sd) * bar_w, label_w + std::min(1.0, v + sd) * bar_w,
+                     y + (row_h - 6) / 2, y + (row_h - 6) / 2);
+    h += fmt::format("<text x=\"{:.1f}\" y=\"{}\">{:.0f}%</text>", label_w + v * bar_w + 6, y + 13, 100 * v);
+  }
+  h += "</svg>\n";
+  for (size_t i = 0; i < std::min<size_t>(3, decisions.size()); ++i) {
+    const auto& d = decisions[i];
+    h += fmt::format(
+        "<table class=\"effects\"><tr><th>{}</th><th class=\"num\">effect</th><th "
+        "class=\"num\">&#177;</th><th class=\"num\">trials</th></tr>",
+        html_escape(d.value("decision", std::string())));
+    for (const auto& o : d.value("options", nlohmann::json::array()))
+      h += fmt::format(
+          "<tr><td>{}</td><td class=\"num\">{:+.4f}</td><td class=\"num\">{:.4f}</td><td "
+          "class=\"num\">{}</td></tr>",
+          html_escape(o.value("option", std::string())), o.value("effect", 0.0), o.value("effect_std", 0.0),
+          o.value("trials", int64_t{0}));
+    h += "</table>\n";
   }
   h += "</section>\n";
   return h;
@@ -456,6 +507,8 @@ std::string report_html(const ReportInput& in) {
   if (summary.is_object() && summary.contains("final") && summary["final"].is_object() &&
       summary["final"].contains("test_classes"))
     h += class_section(summary["final"]["test_classes"]);
+
+  if (summary.is_object() && summary.contains("importance")) h += importance_section(summary["importance"]);
 
   // Search progress: every trial's value in order, and the best so far.
   std::vector<double> xs, ys;
