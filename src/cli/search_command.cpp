@@ -68,8 +68,8 @@ void drop_chosen_objective(nlohmann::json& stored, const nlohmann::json& given) 
   o.erase("metrics");
   if (o.empty() && !given.contains("objective")) stored.erase("objective");
   // The class weights chosen with it.
-  const bool given_weights = given.contains("train") && given["train"].is_object() &&
-                             given["train"].contains("class_weights");
+  const bool given_weights =
+      given.contains("train") && given["train"].is_object() && given["train"].contains("class_weights");
   if (!given_weights && stored.contains("train") && stored["train"].is_object() &&
       stored["train"].value("class_weights", std::string()) == "auto") {
     stored["train"].erase("class_weights");

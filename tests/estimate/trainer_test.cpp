@@ -7,7 +7,6 @@
 #include <cmath>
 
 #include "nascent/core/rng.h"
-
 #include "nascent/data/dataset.h"
 #include "nascent/space/mlp.h"
 #include "nascent/space/network.h"

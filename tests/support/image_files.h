@@ -14,12 +14,12 @@ std::vector<uint8_t> fashion_picture(int64_t i, int64_t* label = nullptr);
 
 // How a DICOM file stores the picture.
 enum class DicomVariant {
-  kMonochrome2,  // 8-bit MONOCHROME2, no window: the min..max rule
-  kMonochrome1,  // 8-bit MONOCHROME1 holding the inverted picture (reads back as the picture)
-  kRescaled16,   // 16-bit stored values with RescaleSlope 2, RescaleIntercept -1000 and a window
-                 // that covers the picture's range
-  kNoPixelData,  // every attribute but the pixel data
-  kMultiFrame3,  // three frames; the middle one is the picture, the others black
+  kMonochrome2,      // 8-bit MONOCHROME2, no window: the min..max rule
+  kMonochrome1,      // 8-bit MONOCHROME1 holding the inverted picture (reads back as the picture)
+  kRescaled16,       // 16-bit stored values with RescaleSlope 2, RescaleIntercept -1000 and a window
+                     // that covers the picture's range
+  kNoPixelData,      // every attribute but the pixel data
+  kMultiFrame3,      // three frames; the middle one is the picture, the others black
   kJpegLossless,     // MONOCHROME2 compressed by DCMTK's JPEG encoder (lossless, process 14 SV1)
   kJpeg2000Claimed,  // encapsulated pixel data under the JPEG 2000 transfer syntax, which DCMTK
                      // cannot decode (the bytes are not a real codestream)

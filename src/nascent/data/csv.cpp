@@ -97,14 +97,14 @@ RawRows extract(const CsvTable& t, const std::string& path, int label, const std
         values[f] = v;
         continue;
       }
-      if (o.missing == "drop") drop = true;
+      if (o.missing == "drop")
+        drop = true;
       else if (o.missing == "error")
         throw InputError(path, where(i, features[f]), fmt::format("missing value '{}'{}", v, hint));
     }
     const std::string y = trim(row[label]);
     if (!drop && is_missing(y)) {
-      if (o.missing == "error")
-        throw InputError(path, where(i, label), fmt::format("missing label '{}'{}", y, hint));
+      if (o.missing == "error") throw InputError(path, where(i, label), fmt::format("missing label '{}'{}", y, hint));
       drop = true;  // a row without a label teaches nothing (drop and fill alike)
     }
     if (drop) continue;
@@ -208,8 +208,9 @@ std::vector<float> encode(const RawRows& r, const Encoding& e, const std::string
       if (!v.empty() && !parse_number(v, d))
         throw InputError(path, fmt::format("line {}, column {} ({})", r.lines[i], feature_cols[f] + 1, e.names[f]),
                          fmt::format("expected a number, got '{}'{}", v,
-                                     listed ? "" : "; list the numeric columns in task.features, or name this one in "
-                                                   "task.categorical_columns"));
+                                     listed ? ""
+                                            : "; list the numeric columns in task.features, or name this one in "
+                                              "task.categorical_columns"));
       x.push_back(static_cast<float>(d));
     }
   }
@@ -329,8 +330,9 @@ TaskData load_csv_task(const TaskOptions& o) {
   const int64_t n_all = static_cast<int64_t>(rows.labels.size());
   std::vector<int64_t> perm = split_permutation(n_all, static_cast<uint64_t>(o.split_seed));
   const int64_t n_test =
-      o.test_path.empty() ? std::max<int64_t>(1, static_cast<int64_t>(o.test_fraction * static_cast<double>(n_all) + 0.5))
-                          : 0;
+      o.test_path.empty()
+          ? std::max<int64_t>(1, static_cast<int64_t>(o.test_fraction * static_cast<double>(n_all) + 0.5))
+          : 0;
   const auto [n_val, n_train] = val_train_sizes(n_all - n_test, o);
   const std::vector<int64_t> test_rows(perm.begin(), perm.begin() + n_test);
   const std::vector<int64_t> val_rows(perm.begin() + n_test, perm.begin() + n_test + n_val);

@@ -61,15 +61,15 @@ struct TaskOptions {
   std::vector<std::string> class_names;
   std::string class_names_file;
   // For dataset: csv (see csv.h).
-  std::string label_column;           // name (or 1-based number without a header); "" = the last column
-  std::vector<std::string> features;  // numeric feature columns; empty = every column but the label
-  bool header = true;                 // the first line (after skip_rows) names the columns
-  int64_t skip_rows = 0;              // lines to skip at the top of the file
-  std::string delimiter = ",";        // one character; "\t" for tab-separated files
-  std::string missing = "error";      // empty or NA values: error | drop (leave the row out) | fill
-                                      // (numeric: the training mean; categorical: no category)
-  std::string categorical = "auto";   // auto: a column whose values are mostly not numbers is one-hot
-                                      // encoded; none: every feature must be numeric
+  std::string label_column;                      // name (or 1-based number without a header); "" = the last column
+  std::vector<std::string> features;             // numeric feature columns; empty = every column but the label
+  bool header = true;                            // the first line (after skip_rows) names the columns
+  int64_t skip_rows = 0;                         // lines to skip at the top of the file
+  std::string delimiter = ",";                   // one character; "\t" for tab-separated files
+  std::string missing = "error";                 // empty or NA values: error | drop (leave the row out) | fill
+                                                 // (numeric: the training mean; categorical: no category)
+  std::string categorical = "auto";              // auto: a column whose values are mostly not numbers is one-hot
+                                                 // encoded; none: every feature must be numeric
   std::vector<std::string> categorical_columns;  // feature columns one-hot encoded whatever they hold
   // For dataset: text (see text.h).
   std::string mode = "lm";  // lm: next-character prediction; classify: one `label<TAB>text` per line

@@ -85,8 +85,7 @@ Evaluation TrainingEvaluator::evaluate(const Proposal& p, uint64_t seed, const P
     }
     Fidelity f = p.fidelity;
     if (options_.equal_cost_flops > 0 && prof.flops > 0) {
-      f.epochs *=
-          std::clamp(std::pow(options_.equal_cost_flops / prof.flops, options_.equal_cost_power), 0.25, 4.0);
+      f.epochs *= std::clamp(std::pow(options_.equal_cost_flops / prof.flops, options_.equal_cost_power), 0.25, 4.0);
       e.metrics["train_epochs"] = f.epochs;
     }
     const TrainResult tr =

@@ -158,8 +158,9 @@ TrainResult train_network(space::Network& net, const data::TaskData& data, const
     std::vector<float> w;
     const double k = static_cast<double>(by_class.size());
     for (const auto& members : by_class)
-      w.push_back(members.empty() ? 1.0f
-                                  : static_cast<float>(static_cast<double>(n) / (k * static_cast<double>(members.size()))));
+      w.push_back(members.empty()
+                      ? 1.0f
+                      : static_cast<float>(static_cast<double>(n) / (k * static_cast<double>(members.size()))));
     ls = ls.weight(torch::tensor(w));
   }
   std::vector<size_t> present;  // classes with examples, for the balanced sampler

@@ -50,8 +50,8 @@ class TreeBuilder {
     std::vector<size_t> decisions(card_.size());
     std::iota(decisions.begin(), decisions.end(), 0);
     rng_.shuffle(decisions);
-    const size_t tries = std::max<size_t>(
-        1, static_cast<size_t>(std::lround(o_.feature_fraction * static_cast<double>(card_.size()))));
+    const size_t tries =
+        std::max<size_t>(1, static_cast<size_t>(std::lround(o_.feature_fraction * static_cast<double>(card_.size()))));
     decisions.resize(std::min(tries, decisions.size()));
 
     double best_gain = 1e-12;
@@ -163,7 +163,8 @@ TreeAnova decompose(const std::vector<Leaf>& leaves, const std::vector<int>& car
 nlohmann::json DecisionImportance::to_json() const {
   nlohmann::json opts = nlohmann::json::array();
   for (size_t v = 0; v < options.size(); ++v)
-    opts.push_back({{"option", options[v]}, {"effect", effect[v]}, {"effect_std", effect_std[v]}, {"trials", trials[v]}});
+    opts.push_back(
+        {{"option", options[v]}, {"effect", effect[v]}, {"effect_std", effect_std[v]}, {"trials", trials[v]}});
   return {{"decision", name}, {"importance", importance}, {"importance_std", importance_std}, {"options", opts}};
 }
 
@@ -220,8 +221,9 @@ std::vector<DecisionImportance> fanova_importance(const std::vector<std::vector<
       out[d].effect_std[v] = std::sqrt(std::max(0.0, e2 / n - (e / n) * (e / n)));
     }
   }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const DecisionImportance& a, const DecisionImportance& b) { return a.importance > b.importance; });
+  std::stable_sort(out.begin(), out.end(), [](const DecisionImportance& a, const DecisionImportance& b) {
+    return a.importance > b.importance;
+  });
   return out;
 }
 

@@ -75,9 +75,8 @@ nlohmann::json importance_json(const std::vector<Trial>& trials, const space::Se
   std::map<std::string, std::vector<size_t>> by_fidelity;
   for (size_t i = 0; i < trials.size(); ++i)
     if (objective.score(trials[i])) by_fidelity[trials[i].proposal.fidelity.key()].push_back(i);
-  const auto largest = std::max_element(by_fidelity.begin(), by_fidelity.end(), [](const auto& a, const auto& b) {
-    return a.second.size() < b.second.size();
-  });
+  const auto largest = std::max_element(by_fidelity.begin(), by_fidelity.end(),
+                                        [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
   if (largest == by_fidelity.end() || largest->second.size() < kImportanceMinTrials) return nullptr;
   const auto& decisions = space.decisions();
   std::vector<std::string> names;
