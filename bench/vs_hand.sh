@@ -13,16 +13,20 @@
 # again, so the ~6 hours can be spread over several sittings; a row whose run was cut off is
 # run again from the start. One run at a time: two at once on 2 cores spoil each other's times.
 # `report` (also run after every row) writes bench/results/vs_hand.{md,json}.
+# Trying a variant of the default job without touching the committed results:
+#   CONFIG=my.yaml RESULTS=runs/variant/vs_hand RUNS=runs/variant bench/vs_hand.sh row nascent 30 0
+# keeps that variant's rows in RESULTS/rows and its table in RESULTS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${NASCENT:-build/nascent}
 config=${CONFIG:-examples/fashion_mnist.yaml}
-rows=bench/results/vs_hand/rows
+results=${RESULTS:-bench/results/vs_hand}
+rows=$results/rows
 runs=${RUNS:-runs/vs_hand}
 mkdir -p "$rows" "$runs"
 what=${1:-all}
 
-report() { python3 bench/vs_hand_report.py "$rows" bench/results/vs_hand; }
+report() { python3 bench/vs_hand_report.py "$rows" "$results"; }
 
 # row NAME BUDGET SEED: trains (or searches) once and writes the row's JSON.
 row() {
@@ -68,7 +72,7 @@ print(json.dumps(row, indent=1))
 PY
   mv "$rows/$key.json.tmp" "$rows/$key.json"
   # The architecture a search found, kept beside its row (the run directory is not committed).
-  [ "$name" = nascent ] && cp "$dir/best_arch.json" "bench/results/vs_hand/$key-best_arch.json"
+  [ "$name" = nascent ] && cp "$dir/best_arch.json" "$results/$key-best_arch.json"
   echo "   test_accuracy $(python3 -c "import json;print(json.load(open('$rows/$key.json'))['test_accuracy'])")"
   report
 }
