@@ -158,6 +158,7 @@ TEST(Report, TheFinalTestSplitsClassesInPlainWordsAndAConfusionMatrix) {
   nlohmann::json test_classes = m.to_json({"T-shirt/top", "Shirt", "Coat"});
   test_classes["misclassified"] = {
       {{"index", 17}, {"true", "Shirt"}, {"predicted", "Coat"}, {"probability", 0.91}, {"png", "iVBORw0KGgo="}}};
+  test_classes["balance"] = {{"train", {300, 200, 40}}, {"val", {30, 20, 4}}, {"test", {40, 50, 10}}};
   in.summary = {{"final", {{"epochs", 3.0}, {"test_accuracy", m.accuracy}, {"test_classes", test_classes}}}};
   const std::string html = report_html(in);
   const std::string classes = section(html, "classes");
@@ -167,8 +168,12 @@ TEST(Report, TheFinalTestSplitsClassesInPlainWordsAndAConfusionMatrix) {
                          "test images (2).</li><li>The model takes <b>Shirt</b> for <b>Coat</b> in 2%"),
             std::string::npos)
       << classes;
-  EXPECT_NE(classes.find("<td>Shirt</td><td class=\"num\">50</td><td class=\"num\">0.860</td>"), std::string::npos)
+  // Shirt: 200 training and 20 validation images, 50 test images, recall 43/50.
+  EXPECT_NE(classes.find("<td>Shirt</td><td class=\"num\">200</td><td class=\"num\">20</td><td class=\"num\">50</td>"
+                         "<td class=\"num\">0.860</td>"),
+            std::string::npos)
       << classes;
+  EXPECT_NE(classes.find("<th class=\"num\">training images</th>"), std::string::npos);
   EXPECT_EQ(count(section(html, "confusion"), "<tr>"), 4u);  // header + 3 classes
   EXPECT_NE(classes_html_of(html).find("<img alt=\"test image 17\" src=\"data:image/png;base64,iVBORw0KGgo=\">"
                                        "<figcaption>Shirt, taken for Coat (91%)</figcaption>"),

@@ -185,6 +185,12 @@ FinalResult train_final(const space::SearchSpace& space, const Arch& arch, const
   r.test_loss = ev.loss;
   if (ev.classes) {
     r.test_classes = ev.classes->to_json(data.class_names);
+    // The class balance of each split: the search's training and validation splits (which the
+    // final training joins) and the test split.
+    const int64_t k = static_cast<int64_t>(ev.classes->confusion.size());
+    r.test_classes["balance"] = {{"train", data::class_counts(data.train, k)},
+                                 {"val", data::class_counts(data.val, k)},
+                                 {"test", data::class_counts(data.test, k)}};
     if (data.task.kind == "image") r.test_classes["misclassified"] = misclassified_examples(data, ev, 8);
   }
   r.train_loss = tr.train_loss;

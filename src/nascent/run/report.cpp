@@ -330,14 +330,26 @@ std::string class_section(const nlohmann::json& c) {
                        html_escape(names[mixes[i].truth]), mixes[i].count);
     h += "</ul>\n";
   }
-  h += "<table id=\"per-class\"><tr><th>class</th><th class=\"num\">test images</th><th class=\"num\">recall</th>"
-       "<th class=\"num\">precision</th><th class=\"num\">F1</th></tr>";
-  for (const auto& pc : c.value("per_class", nlohmann::json::array()))
+  // The class balance of each split, when the final training recorded it.
+  const nlohmann::json balance = c.value("balance", nlohmann::json::object());
+  const auto train_n = balance.value("train", std::vector<int64_t>());
+  const auto val_n = balance.value("val", std::vector<int64_t>());
+  const bool splits = train_n.size() == names.size() && val_n.size() == names.size();
+  h += "<table id=\"per-class\"><tr><th>class</th>";
+  if (splits) h += "<th class=\"num\">training images</th><th class=\"num\">validation images</th>";
+  h += "<th class=\"num\">test images</th><th class=\"num\">recall</th><th class=\"num\">precision</th><th "
+       "class=\"num\">F1</th></tr>";
+  size_t row = 0;
+  for (const auto& pc : c.value("per_class", nlohmann::json::array())) {
+    h += "<tr><td>" + html_escape(pc.value("name", std::string())) + "</td>";
+    if (splits && row < names.size())
+      h += fmt::format("<td class=\"num\">{}</td><td class=\"num\">{}</td>", train_n[row], val_n[row]);
     h += fmt::format(
-        "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{:.3f}</td><td class=\"num\">{:.3f}</td><td "
+        "<td class=\"num\">{}</td><td class=\"num\">{:.3f}</td><td class=\"num\">{:.3f}</td><td "
         "class=\"num\">{:.3f}</td></tr>",
-        html_escape(pc.value("name", std::string())), pc.value("support", int64_t{0}), pc.value("recall", 0.0),
-        pc.value("precision", 0.0), pc.value("f1", 0.0));
+        pc.value("support", int64_t{0}), pc.value("recall", 0.0), pc.value("precision", 0.0), pc.value("f1", 0.0));
+    ++row;
+  }
   h += "</table>\n<table id=\"confusion\"><tr><th>true \\ predicted</th>";
   for (const auto& n : names) h += "<th class=\"num\">" + html_escape(n) + "</th>";
   h += "</tr>";
