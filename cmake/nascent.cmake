@@ -63,3 +63,14 @@ endfunction()
 function(nascent_find_opencv_image)
   nascent_opencv_target(nascent_opencv_image opencv2/imgcodecs.hpp opencv_imgcodecs opencv_imgproc)
 endfunction()
+
+# cpp-httplib (Debian's libcpp-httplib-dev: a header and a compiled library) for the dashboard's
+# server and the tests' client. Its definitions (TLS, zlib, brotli support) change the classes'
+# layout, so every file that includes httplib.h needs them; they go on those files alone, which
+# include no torch header: on the whole target they would change its precompiled header.
+function(nascent_use_httplib target)
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(HTTPLIB REQUIRED cpp-httplib)
+  set_source_files_properties(${ARGN} TARGET_DIRECTORY ${target} PROPERTIES COMPILE_OPTIONS "${HTTPLIB_CFLAGS_OTHER}")
+  target_link_libraries(${target} PRIVATE ${HTTPLIB_LINK_LIBRARIES})
+endfunction()

@@ -19,11 +19,13 @@ packages=(
   libonnx-dev libprotobuf-dev  # ONNX export: the ModelProto classes and onnx::checker
   libopencv-imgcodecs-dev libopencv-imgproc-dev  # image folders: PNG, JPEG, BMP, TIFF decoding and resizing
   libdcmtk-dev            # DICOM files (DCMTK), with its JPEG, JPEG-LS and RLE decoders
+  libcpp-httplib-dev      # `nascent serve`: the live dashboard's HTTP server
+  libjs-chart.js          # the dashboard's charts (Chart.js, served from /usr/share/javascript)
   libopenmpi-dev openmpi-bin  # `mpirun -np N nascent search ...`
   libgtest-dev            # tests
   libopencv-dnn-dev       # tests: run exported ONNX models in an independent runtime
   libbenchmark-dev        # benchmarks
-  chromium-headless-shell # tests: a real browser renders report.html
+  chromium-headless-shell # tests: a real browser renders report.html and the dashboard
   # data
   dataset-fashion-mnist   # Fashion-MNIST IDX files under /usr/share/datasets/fashion-mnist
   r-cran-palmerpenguins   # penguins.csv (tabular example and CSV reader tests)

@@ -30,6 +30,7 @@ struct SearchFlags {
   std::optional<int64_t> darts_order;  // shortcut for --set strategy.darts.order=
   std::vector<std::string> sets;
   bool quiet = false;
+  std::optional<int64_t> serve;  // --serve PORT: the live dashboard of this run while it runs (0 = any port)
 };
 int run_search(const SearchFlags& f);
 
@@ -102,6 +103,13 @@ struct ReportFlags {
   std::string run;
 };
 int run_report(const ReportFlags& f);
+
+struct ServeFlags {
+  std::string run;  // a run directory, or a folder of runs
+  int64_t port = 8080;
+  std::string host = "127.0.0.1";
+};
+int run_serve(const ServeFlags& f);
 
 struct RecoverFlags {
   std::string run;

@@ -88,6 +88,11 @@ int run(int argc, char** argv) {
       ->check(CLI::IsMember({1, 2}));
   search->add_option("--set", sf.sets, "Override a config value by dotted path: --set fidelity.epochs=2");
   search->add_flag("--quiet", sf.quiet, "Print only the final summary");
+  search
+      ->add_option("--serve", sf.serve,
+                   "Serve the live dashboard of this search on 127.0.0.1:PORT while it runs (0 = any free port; "
+                   "the URL is printed); `nascent serve --run DIR` shows it afterwards")
+      ->check(CLI::Range(0, 65535));
 
   TrainFlags tf;
   auto* train = app.add_subcommand(
@@ -161,6 +166,18 @@ int run(int argc, char** argv) {
       app.add_subcommand("report", "Write a run's report.html: plots, the best architecture drawn, top trials");
   report->add_option("--run", repf.run, "Run directory (the --out of a search)")->required();
 
+  ServeFlags servef;
+  auto* serve = app.add_subcommand(
+      "serve",
+      "Serve a live dashboard of a run, or of every run under a folder, in the browser: trials as they finish, the "
+      "best so far, trade-offs, which decisions mattered, parallel coordinates, supernet alphas. Read-only");
+  serve->add_option("--run", servef.run, "A run directory (the --out of a search) or a folder of runs")->required();
+  serve->add_option("--port", servef.port, "Port to listen on (default 8080; 0 = any free port)")
+      ->check(CLI::Range(0, 65535));
+  serve->add_option("--host", servef.host,
+                    "Address to listen on (default 127.0.0.1, this machine only); any other address requires a "
+                    "token, made at start and printed in the URL");
+
   RecoverFlags recf;
   auto* recover = app.add_subcommand(
       "recover",
@@ -221,6 +238,7 @@ int run(int argc, char** argv) {
     if (*profile) return run_profile(rf);
     if (*exp) return run_export(ef);
     if (*report) return run_report(repf);
+    if (*serve) return run_serve(servef);
     if (*predict) return run_predict(predf);
     if (*recover) return run_recover(recf);
     if (*worker) return nascent::run::run_worker(worker_run, worker_threads);

@@ -17,6 +17,7 @@
 #include "nascent/core/rng.h"
 #include "nascent/data/dataset.h"
 #include "nascent/estimate/estimator.h"
+#include "nascent/run/dashboard_server.h"
 #include "nascent/run/executor.h"
 #include "nascent/run/experiment.h"
 #include "nascent/run/final_training.h"
@@ -196,11 +197,25 @@ int run_search(const SearchFlags& f) {
   run::ExperimentConfig cfg = run::ExperimentConfig::parse(raw, f.config.empty() ? db_path : f.config);
   // One writer per run directory, for the whole job (search and final training).
   const run::RunLock lock(out, "--out");
+  // The live dashboard, bound before anything is loaded so a port in use fails at once; it reads
+  // the run directory (which may not exist yet) read-only, and stops when the job ends.
+  std::unique_ptr<run::DashboardServer> dashboard;
+  if (f.serve) {
+    run::ServeOptions so;
+    so.root = out;
+    so.port = static_cast<int>(*f.serve);
+    dashboard = std::make_unique<run::DashboardServer>(so);
+    dashboard->start();
+  }
   // With worker processes or ranks the search process only coordinates.
   const bool remote = cfg.run.workers > 1 || run::mpi::size() > 1;
   run::set_threads(remote ? 1 : cfg.run.threads_per_worker());
 
   run::ProgressReporter progress(stdout, f.quiet);
+  if (dashboard) {  // printed even with --quiet: it is how the user finds the page
+    fmt::print("live dashboard: {}\n", dashboard->url());
+    std::fflush(stdout);
+  }
   const data::TaskData data = data::load_task(cfg.task);
   auto space = cfg.make_space();
   if (!space->supports(data.task))

@@ -2,10 +2,9 @@
 // parsed DOM must hold every trial's point and the best architecture's drawing.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <string>
 
+#include "support/browser.h"
 #include "support/support.h"
 
 namespace nascent {
@@ -13,24 +12,6 @@ namespace {
 
 using test::run_nascent;
 using test::TempDir;
-
-// Runs a shell command; returns its standard output and sets `status` to its exit status.
-std::string shell(const std::string& command, int& status) {
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  if (!p) return out;
-  std::array<char, 4096> buf;
-  size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  status = pclose(p);
-  return out;
-}
-
-size_t count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
-  return n;
-}
 
 TEST(ReportEndToEnd, ChromiumRendersTheReportOfARealSearch) {
   TempDir dir;
@@ -47,20 +28,17 @@ TEST(ReportEndToEnd, ChromiumRendersTheReportOfARealSearch) {
   EXPECT_EQ(test::read_file(out + "/report.html"), written);
 
   int status = -1;
-  const std::string dom =
-      shell("chromium-headless-shell --no-sandbox --disable-gpu --user-data-dir=" + dir.file("chromium") +
-                " --dump-dom file://" + out + "/report.html 2>/dev/null",
-            status);  // its own profile directory: CI may have no writable home
+  const std::string dom = test::browser_dom("file://" + out + "/report.html", dir.file("chromium"), 0, status);
   ASSERT_EQ(status, 0) << "chromium-headless-shell is installed by scripts/install-deps.sh";
   // The browser parsed the inline SVG into elements: one titled point per trial in the progress
   // plot, the nb201 cell's four nodes.
   const size_t plot = dom.find("<svg id=\"progress-plot\"");
   ASSERT_NE(plot, std::string::npos) << dom.substr(0, 2000);
   const std::string progress = dom.substr(plot, dom.find("</svg>", plot) - plot);
-  EXPECT_EQ(count(progress, "<title>trial #"), 3u);
+  EXPECT_EQ(test::count_of(progress, "<title>trial #"), 3u);
   const size_t diagram = dom.find("<div id=\"arch-diagram\">");
   ASSERT_NE(diagram, std::string::npos);
-  EXPECT_EQ(count(dom.substr(diagram, dom.find("</div>", diagram) - diagram), "<g class=\"node\">"), 4u);
+  EXPECT_EQ(test::count_of(dom.substr(diagram, dom.find("</div>", diagram) - diagram), "<g class=\"node\">"), 4u);
   EXPECT_NE(dom.find("nascent search report"), std::string::npos);
 }
 

@@ -6,14 +6,16 @@
 
 namespace nascent::store {
 
-Database::Database(const std::string& path) : path_(path) {
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+Database::Database(const std::string& path, Access access) : path_(path) {
+  const int flags = access == Access::kReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "cannot open";
     sqlite3_close(db_);
     db_ = nullptr;
     throw InputError(path, "", "cannot open database: " + msg);
   }
   sqlite3_busy_timeout(db_, 10000);
+  if (access == Access::kReadOnly) return;
   exec("PRAGMA journal_mode=WAL");
   // FULL: a committed trial survives a crash of the process and of the machine.
   exec("PRAGMA synchronous=FULL");

@@ -11,9 +11,15 @@ struct sqlite3_stmt;
 
 namespace nascent::store {
 
+// kReadOnly: for readers beside a running search (the dashboard): never writes the file, sets no
+// journal mode; WAL lets it read while the search writes.
+enum class Access { kReadWrite, kReadOnly };
+
 class Database {
  public:
-  explicit Database(const std::string& path);  // opens or creates; WAL, foreign keys, busy timeout
+  // Opens or creates (kReadWrite: WAL, synchronous FULL, foreign keys) or opens an existing file
+  // read-only; busy timeout either way.
+  explicit Database(const std::string& path, Access access = Access::kReadWrite);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

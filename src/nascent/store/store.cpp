@@ -60,8 +60,8 @@ std::string iso_now() {
 
 }  // namespace
 
-Store::Store(const std::string& path, const space::SearchSpace& space)
-    : db_(std::make_unique<Database>(path)), space_(space) {}
+Store::Store(const std::string& path, const space::SearchSpace& space, Access access)
+    : db_(std::make_unique<Database>(path, access)), space_(space) {}
 
 std::unique_ptr<Store> Store::create(const std::string& path, const nlohmann::json& config, uint64_t seed,
                                      const space::SearchSpace& space) {
@@ -96,10 +96,24 @@ std::unique_ptr<Store> Store::open(const std::string& path, const space::SearchS
   return s;
 }
 
-nlohmann::json Store::read_config(const std::string& path) {
+std::unique_ptr<Store> Store::open_read_only(const std::string& path, const space::SearchSpace& space) {
   if (!file_exists(path)) throw InputError(path, "", "no experiment database here");
-  if (const std::string problem = integrity_problem(path); !problem.empty()) throw_damaged(path, problem);
-  Database db(path);
+  std::unique_ptr<Store> s(new Store(path, space, Access::kReadOnly));
+  Statement v(*s->db_, "PRAGMA user_version");
+  v.step();
+  if (const int64_t version = v.column_int(0); version != kSchemaVersion)
+    throw InputError(path, "",
+                     fmt::format("database schema version {} is not {}; `nascent report --run` on it brings an "
+                                 "older experiment up to date",
+                                 version, kSchemaVersion));
+  return s;
+}
+
+nlohmann::json Store::read_config(const std::string& path, Access access) {
+  if (!file_exists(path)) throw InputError(path, "", "no experiment database here");
+  if (access == Access::kReadWrite)
+    if (const std::string problem = integrity_problem(path); !problem.empty()) throw_damaged(path, problem);
+  Database db(path, access);
   try {
     Statement s(db, "SELECT config FROM experiment WHERE id = 1");
     if (!s.step()) throw InputError(path, "experiment", "the database holds no experiment");

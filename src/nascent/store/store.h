@@ -49,8 +49,11 @@ class Store {
                                        const space::SearchSpace& space);
   // Opens an existing experiment (for --resume or reading); InputError if there is none.
   static std::unique_ptr<Store> open(const std::string& path, const space::SearchSpace& space);
+  // Opens an existing experiment of this version for reading only (the dashboard beside a running
+  // search): no integrity check, no migration, never a write; InputError if there is none.
+  static std::unique_ptr<Store> open_read_only(const std::string& path, const space::SearchSpace& space);
   // Reads the stored config without knowing the space (to rebuild the space from it).
-  static nlohmann::json read_config(const std::string& path);
+  static nlohmann::json read_config(const std::string& path, Access access = Access::kReadWrite);
 
   ExperimentInfo info() const;
   void set_status(const std::string& status);
@@ -82,7 +85,7 @@ class Store {
   const std::string& path() const { return db_->path(); }
 
  private:
-  Store(const std::string& path, const space::SearchSpace& space);
+  Store(const std::string& path, const space::SearchSpace& space, Access access = Access::kReadWrite);
   void create_schema();
   void migrate(int from_version);
   Trial read_row(Statement& s) const;
