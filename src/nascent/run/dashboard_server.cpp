@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -131,6 +132,12 @@ DashboardServer::DashboardServer(ServeOptions options) : impl_(std::make_unique<
     impl_->chart_js = ss.str();
   }
   impl_->routes();
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a second server would bind
+  // the same port and share its requests instead of being refused.
+  impl_->server.set_socket_options([](httplib::socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const char*>(&yes), sizeof(yes));
+  });
   const ServeOptions& o = impl_->options;
   if (o.port == 0) {
     impl_->port = impl_->server.bind_to_any_port(o.host);
