@@ -24,6 +24,7 @@
 #include "nascent/run/interrupt.h"
 #include "nascent/run/mpi_executor.h"
 #include "nascent/run/outputs.h"
+#include "nascent/run/plain_summary.h"
 #include "nascent/run/process_executor.h"
 #include "nascent/run/progress.h"
 #include "nascent/run/report.h"
@@ -424,6 +425,14 @@ int run_search(const SearchFlags& f) {
     rejected += t.status == TrialStatus::kRejected;
     pruned += t.status == TrialStatus::kPruned;
   }
+  // The run in plain sentences (with the importance and final training summary.json holds).
+  nlohmann::json summary;
+  try {
+    summary = read_json_file(out + "/summary.json");
+  } catch (const InputError&) {
+  }
+  fmt::print("in short:\n");
+  for (const std::string& line : run::plain_summary(trials, *space, cfg.objective, summary)) fmt::print("  {}\n", line);
   fmt::print("search {}: {} trials ({} ok, {} failed, {} rejected{}) in {}\n", outcome.status, trials.size(), ok,
              failed, rejected, pruned ? fmt::format(", {} pruned", pruned) : "",
              run::format_duration(outcome.elapsed_s));

@@ -101,6 +101,8 @@ TEST(Dashboard, SnapshotHoldsTheTrialsTheBestTheAlphasAndNeverWritesTheRun) {
   // The supernet's alphas with the names of the operations of their edge.
   ASSERT_EQ(s["supernet"].size(), 1u);
   EXPECT_EQ(s["alpha_ops"][space.decisions()[0].name], space.decisions()[0].options);
+  ASSERT_FALSE(s["in_short"].empty());
+  EXPECT_EQ(s["in_short"][0].get<std::string>().rfind("The best architecture is trial #3 (", 0), 0u);
   // Too few trials for the importance.
   EXPECT_TRUE(s["importance"].is_null());
   const std::string version = s["version"];

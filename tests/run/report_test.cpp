@@ -85,6 +85,13 @@ TEST(Report, PlotsEveryTrialMarksTheParetoFrontAndRanksTheBestFirst) {
   EXPECT_NE(best.find(">nor_conv_1x1</text>"), std::string::npos);
   EXPECT_NE(best.find(">skip_connect</text>"), std::string::npos);
 
+  // In short: the best against the median and the worst of the comparable trials, the failure.
+  const std::string in_short = section(html, "in-short");
+  EXPECT_NE(in_short.find("<li>The best architecture is trial #2 ("), std::string::npos) << in_short;
+  EXPECT_NE(in_short.find("the median of the 3 comparable trials reached 0.83 and the worst 0.8."), std::string::npos)
+      << in_short;
+  EXPECT_NE(in_short.find("<li>1 trial failed"), std::string::npos) << in_short;
+
   // Text from trials is escaped; the header counts.
   EXPECT_EQ(html.find("<script>"), std::string::npos);
   EXPECT_NE(section(html, "failures").find("loss is NaN &lt;script&gt;"), std::string::npos);

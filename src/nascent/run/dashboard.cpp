@@ -12,6 +12,7 @@
 #include "nascent/estimate/median_stopping.h"
 #include "nascent/run/experiment.h"
 #include "nascent/run/outputs.h"
+#include "nascent/run/plain_summary.h"
 #include "nascent/run/report.h"
 #include "nascent/space/darts_genotype.h"
 #include "nascent/store/store.h"
@@ -155,6 +156,11 @@ nlohmann::json RunReader::snapshot(const std::string& name) {
     importance = importance_;
   }
 
+  // The run in plain sentences, with the importance as shown (live while the search runs).
+  nlohmann::json for_words = summary.is_object() ? summary : nlohmann::json::object();
+  for_words["importance"] = importance;
+  const std::vector<std::string> in_short = plain_summary(trials, space, objective, for_words);
+
   const std::string version = fmt::format("{}:{}:{}:{:.3f}:{}", info.status, trials.size(), counts["running"], updated,
                                           summary.is_object() ? summary.dump().size() : 0);
   return {{"name", name},
@@ -175,6 +181,7 @@ nlohmann::json RunReader::snapshot(const std::string& name) {
           {"supernet", supernet},
           {"alpha_ops", alpha_ops},
           {"importance", importance},
+          {"in_short", in_short},
           {"summary", summary},
           {"config", raw_config_}};
 }

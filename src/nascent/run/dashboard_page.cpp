@@ -54,6 +54,8 @@ const char* const kBody = R"PAGE(</head>
 <p class="note">Search-time values are estimates at the trial's fidelity (a few epochs on part of the data), used to
 rank candidates; the model's accuracy is the final training's test accuracy.</p>
 
+<h2>In short</h2>
+<ul id="in-short"></ul>
 <h2>Best so far</h2>
 <div id="best"><p class="note">No trial has finished yet.</p></div>
 <div id="final"></div>
@@ -176,6 +178,7 @@ function render(s) {
     const cell = document.getElementById("count-" + k);
     if (cell) cell.textContent = s.counts[k];
   }
+  document.getElementById("in-short").innerHTML = (s.in_short || []).map((l) => "<li>" + esc(l) + "</li>").join("");
   renderBest(s);
   renderProgress(s);
   renderTradeoff(s);
@@ -365,6 +368,12 @@ function renderSupernet(s) {
   }).join("");
 }
 
+// "stem=16, act=relu, ...": every active decision of a trial with its option.
+function decisionList(s, t) {
+  return t.choices.map((c, i) => (c < 0 ? null : s.decisions[i].name + "=" + s.decisions[i].options[c]))
+      .filter((x) => x !== null).join(", ");
+}
+
 function renderTrials(s) {
   const m = s.metric;
   const columns = [
@@ -396,7 +405,7 @@ function renderTrials(s) {
       "<tr class=\"status-" + t.status + (t.id === bestId ? " best" : "") + "\" data-trial=\"" + t.id + "\">" +
       columns.map(([k, , f]) => {
         const v = f(t);
-        if (k === "arch") return "<td class=\"arch\">" + esc(v) + "</td>";
+        if (k === "arch") return "<td class=\"arch\" title=\"" + esc(decisionList(s, t)) + "\">" + esc(v) + "</td>";
         if (k === "status") return "<td title=\"" + esc(t.reason || "") + "\">" + esc(v) + "</td>";
         if (k === "fidelity") return "<td>" + esc(v) + "</td>";
         return "<td class=\"num\">" + (typeof v === "number" ? fmt(v) : "-") + "</td>";

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "nascent/run/outputs.h"
+#include "nascent/run/plain_summary.h"
 #include "nascent/run/progress.h"
 
 namespace nascent::run {
@@ -208,6 +209,7 @@ path.train { stroke: #4477aa; stroke-width: 2; fill: none; } path.arch { stroke:
 #misclassified img { width: 84px; height: 84px; image-rendering: pixelated; border: 1px solid #ccc; }
 rect.imp { fill: #4477aa; } line.whisker { stroke: #222; stroke-width: 1.5; }
 table.effects { display: inline-table; margin-right: 2em; }
+.note { color: #666; font-size: 0.9em; }
 .box { background: #f6f8fa; border: 1px solid #ddd; padding: 0.6em 1em; border-radius: 6px; }
 )";
 
@@ -458,6 +460,12 @@ std::string report_html(const ReportInput& in) {
       html_escape(objective.describe()), html_escape(status), trials.size(), trials.size() == 1 ? "" : "s",
       format_duration(elapsed));
 
+  // The run in plain sentences, computed from its trials.
+  h += "<section id=\"in-short\">\n<h2>In short</h2>\n<ul>";
+  for (const std::string& line : plain_summary(trials, space, objective, summary))
+    h += "<li>" + html_escape(line) + "</li>";
+  h += "</ul>\n</section>\n";
+
   if (summary.is_object() && summary.contains("warnings") && summary["warnings"].is_array()) {
     h += "<div class=\"box\" id=\"warnings\"><b>Warnings</b><ul>";
     for (const auto& w : summary["warnings"]) h += "<li>" + html_escape(w.get<std::string>()) + "</li>";
@@ -480,10 +488,11 @@ std::string report_html(const ReportInput& in) {
     const Trial& b = trials[*best];
     h += fmt::format(
         "<p>Trial #{} &middot; {} <b>{}</b> &middot; {} parameters &middot; {} FLOPs &middot; fidelity "
-        "<code>{}</code></p>\n<p class=\"arch\">{}</p>\n",
+        "<code>{}</code></p>\n<p class=\"arch\" title=\"{}\">{}</p>\n",
         b.id, html_escape(m), short_number(metric_of(b, m).value_or(NAN)),
         short_number(metric_of(b, "params").value_or(NAN)), short_number(metric_of(b, "flops").value_or(NAN)),
-        html_escape(b.proposal.fidelity.key()), html_escape(space.describe(b.proposal.arch)));
+        html_escape(b.proposal.fidelity.key()), html_escape(decision_list(space, b.proposal.arch)),
+        html_escape(space.describe(b.proposal.arch)));
     h += "<div id=\"arch-diagram\">\n" + diagram_svg(space.diagram(b.proposal.arch)) + "</div>\n";
   } else {
     h += "<p>No trial succeeded (see the failures below).</p>\n";
@@ -643,13 +652,16 @@ std::string report_html(const ReportInput& in) {
     for (size_t r = 0; r < std::min<size_t>(10, ok.size()); ++r) {
       const Trial& t = trials[ok[r]];
       h += fmt::format(
-          "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td>{}{}{}{}<td><code>{}</code></td><td "
-          "class=\"arch\">{}</td></tr>\n",
+          "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td>{}{}{}{}<td><code title=\"{}\">{}</code></td><td "
+          "class=\"arch\" title=\"{}\">{}</td></tr>\n",
           r + 1, t.id, td_num(metric_of(t, m)), td_num(metric_of(t, "params")), td_num(metric_of(t, "flops")),
-          td_num(metric_of(t, "train_seconds")), html_escape(t.proposal.fidelity.key()),
+          td_num(metric_of(t, "train_seconds")), html_escape(fidelity_words(t.proposal.fidelity)),
+          html_escape(t.proposal.fidelity.key()), html_escape(decision_list(space, t.proposal.arch)),
           html_escape(space.describe(t.proposal.arch)));
     }
-    h += "</table>\n</section>\n";
+    h += "</table>\n<p class=\"note\">The values are estimates at each trial's fidelity, made to rank candidates, "
+         "not the final model's accuracy. Fidelity: e = epochs, d = share of the training split, r = input side in "
+         "pixels, w = width multiplier. Hover an architecture for every decision and its option.</p>\n</section>\n";
   }
 
   // What went wrong.
