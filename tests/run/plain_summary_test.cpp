@@ -30,32 +30,28 @@ TEST(PlainSummary, SaysWhatWasFoundHowItComparesWhatMatteredAndWhatFailed) {
   trials.push_back(trial(7, {2, 2, 0, 0, 0, 0}, TrialStatus::kFailed, {}, "loss became nan"));
   trials.push_back(trial(8, {3, 3, 0, 0, 0, 0}, TrialStatus::kRejected, {{"params", 2000}}, "params <= 1000"));
   trials.push_back(trial(9, {4, 4, 0, 0, 0, 0}, TrialStatus::kRejected, {{"params", 3000}}, "params <= 1000"));
-  const nlohmann::json summary = {
-    {"final", {{"epochs", 12.0}, {"test_accuracy", 0.9123}, {"model", "runs/x/model.pt"}}},
-    {"importance",
-     {{"decisions",
-       {{{"decision", "1<-0"},
-         {"importance", 0.62},
-         {"options", {{{"option", "none"}, {"effect", -0.03}}, {{"option", "avg_pool_3x3"}, {"effect", 0.02}}}}}},
-       {{"decision", "2<-0"}, {"importance", 0.004}, {"options", nlohmann::json::array()}}}}}
-  }
-};
-const std::vector<std::string> s = plain_summary(trials, space, objective, summary);
-ASSERT_EQ(s.size(), 6u);
-EXPECT_EQ(s[0], "The best architecture is trial #5 (" + space.describe(trials[4].proposal.arch) +
-                    "): val_accuracy 0.9 at the search's fidelity (1 epoch on 50% of the training split), an "
-                    "estimate that ranks candidates rather than the model's final accuracy; the median of the 6 "
-                    "comparable trials reached 0.8 and the worst 0.5.");
-EXPECT_EQ(s[1],
-          "Trained from scratch on the training and validation data for 12 epochs, it reaches a test accuracy of "
-          "0.9123 (deployable model: runs/x/model.pt).");
-EXPECT_EQ(s[2],
-          "The best has 900 parameters and 2.5 MFLOPs; the smallest trial within 1% of it, #6, has 300 parameters "
-          "(33% of them) for val_accuracy 0.895.");
-// The decision below 1% of the variance is left out.
-EXPECT_EQ(s[3], "What mattered most for val_accuracy: 1<-0 (62% of the variance, best with avg_pool_3x3).");
-EXPECT_EQ(s[4], "1 trial failed; the most common reason (all of them): loss became nan.");
-EXPECT_EQ(s[5], "2 candidates broke a constraint before training and cost nothing (most often: params <= 1000).");
+  nlohmann::json first = {{"decision", "1<-0"}, {"importance", 0.62}};
+  first["options"] = {{{"option", "none"}, {"effect", -0.03}}, {{"option", "avg_pool_3x3"}, {"effect", 0.02}}};
+  nlohmann::json second = {{"decision", "2<-0"}, {"importance", 0.004}, {"options", nlohmann::json::array()}};
+  nlohmann::json summary;
+  summary["final"] = {{"epochs", 12.0}, {"test_accuracy", 0.9123}, {"model", "runs/x/model.pt"}};
+  summary["importance"]["decisions"] = nlohmann::json::array({first, second});
+  const std::vector<std::string> s = plain_summary(trials, space, objective, summary);
+  ASSERT_EQ(s.size(), 6u);
+  EXPECT_EQ(s[0], "The best architecture is trial #5 (" + space.describe(trials[4].proposal.arch) +
+                      "): val_accuracy 0.9 at the search's fidelity (1 epoch on 50% of the training split), an "
+                      "estimate that ranks candidates rather than the model's final accuracy; the median of the 6 "
+                      "comparable trials reached 0.8 and the worst 0.5.");
+  EXPECT_EQ(s[1],
+            "Trained from scratch on the training and validation data for 12 epochs, it reaches a test accuracy of "
+            "0.9123 (deployable model: runs/x/model.pt).");
+  EXPECT_EQ(s[2],
+            "The best has 900 parameters and 2.5 MFLOPs; the smallest trial within 1% of it, #6, has 300 parameters "
+            "(33% of them) for val_accuracy 0.895.");
+  // The decision below 1% of the variance is left out.
+  EXPECT_EQ(s[3], "What mattered most for val_accuracy: 1<-0 (62% of the variance, best with avg_pool_3x3).");
+  EXPECT_EQ(s[4], "1 trial failed; the most common reason (all of them): loss became nan.");
+  EXPECT_EQ(s[5], "2 candidates broke a constraint before training and cost nothing (most often: params <= 1000).");
 }
 
 TEST(PlainSummary, AMinimisedMetricAndATwoMetricFront) {

@@ -134,7 +134,7 @@ DashboardServer::DashboardServer(ServeOptions options) : impl_(std::make_unique<
   impl_->routes();
   // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a second server would bind
   // the same port and share its requests instead of being refused.
-  impl_->server.set_socket_options([](httplib::socket_t sock) {
+  impl_->server.set_socket_options([](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const char*>(&yes), sizeof(yes));
   });
