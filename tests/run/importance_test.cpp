@@ -44,7 +44,7 @@ TEST(Fanova, AFullFactorialAdditiveObjectiveGetsItsAnalyticShares) {
   // The marginal effect of a2: 2 - 2/3 above the mean; a0: 2/3 below.
   EXPECT_NEAR(find(imp, "a").effect[2], 4.0 / 3.0, 0.15);
   EXPECT_NEAR(find(imp, "a").effect[0], -2.0 / 3.0, 0.15);
-  EXPECT_EQ(find(imp, "c").trials, (std::vector<int64_t>{6, 6, 6, 6}));
+  EXPECT_EQ(find(imp, "c").trials, (std::vector<int64_t>{12, 12, 12, 12}));  // 48 trials, 4 options
 }
 
 TEST(Fanova, RandomTrialsWithNoiseRecoverTheOrderAndTheSameSeedTheSameNumbers) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "nascent/space/nb201.h"
+#include "nascent/space/registry.h"
 
 namespace nascent::run {
 namespace {
@@ -78,6 +79,17 @@ TEST(PlainSummary, NoTrialsAndFidelityWords) {
   const Arch a{"nb201", {0, 1, 2, 3, 4, 0}};
   EXPECT_EQ(decision_list(space, a),
             "1<-0=none, 2<-0=skip_connect, 2<-1=nor_conv_1x1, 3<-0=nor_conv_3x3, 3<-1=avg_pool_3x3, 3<-2=none");
+}
+
+TEST(PlainSummary, EveryBuiltInSpaceExplainsItsShortForm) {
+  size_t spaces = 0;
+  for (const auto& info : space::registered_spaces()) {
+    EXPECT_FALSE(short_form_legend(info.name).empty()) << info.name;
+    ++spaces;
+  }
+  EXPECT_GE(spaces, 8u);
+  EXPECT_EQ(short_form_legend("my_own_space"), "");
+  EXPECT_NE(short_form_legend("nb201").find("skip_connect (identity)"), std::string::npos);
 }
 
 }  // namespace

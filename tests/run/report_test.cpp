@@ -84,6 +84,8 @@ TEST(Report, PlotsEveryTrialMarksTheParetoFrontAndRanksTheBestFirst) {
   EXPECT_EQ(count(best, "<path class=\"edge\""), 2u);
   EXPECT_NE(best.find(">nor_conv_1x1</text>"), std::string::npos);
   EXPECT_NE(best.find(">skip_connect</text>"), std::string::npos);
+  EXPECT_NE(best.find("How to read it: The NAS-Bench-201 cell"), std::string::npos);
+  EXPECT_NE(best.find("title=\"1&lt;-0=nor_conv_1x1, 2&lt;-0=none,"), std::string::npos) << best;
 
   // In short: the best against the median and the worst of the comparable trials, the failure.
   const std::string in_short = section(html, "in-short");
@@ -116,6 +118,41 @@ TEST(Report, DartsDiagramDrawsBothCellsWithTwoInputsPerNode) {
     EXPECT_EQ(count(svg, "<path class=\"edge\""), ops + 4);
     EXPECT_EQ(count(svg, "<g class=\"node\">"), 7u);
   }
+}
+
+TEST(Report, SupernetAlphasAreAHeatMapPerEdgeAndSposGenerationsATable) {
+  space::Nb201Space s;
+  const std::vector<Trial> none;
+  const Objective objective;
+  ReportInput in;
+  in.run_dir = "runs/oneshot";
+  in.trials = &none;
+  in.space = &s;
+  in.objective = &objective;
+  in.config = nlohmann::json::object();
+  // Three epochs; the first edge moves to skip_connect.
+  for (int e = 1; e <= 3; ++e) {
+    nlohmann::json alphas = nlohmann::json::object();
+    for (const auto& d : s.decisions())
+      alphas[d.name] = d.name == "1<-0" ? std::vector<double>{0.1, 0.2 * e, 0.1, 0.1, 0.1}
+                                        : std::vector<double>{0.2, 0.2, 0.2, 0.2, 0.2};
+    in.supernet.push_back({"supernet_epoch", e, {{"epoch", e}, {"train_loss", 1.0}, {"train_accuracy", 0.5}, {"alphas", alphas}}, 0});
+  }
+  in.spos.push_back({"spos_generation", 1, {{"generation", 1}, {"evaluated", 6}, {"best", 0.71}}, 0});
+  const std::string html = report_html(in);
+  const std::string supernet = section(html, "supernet");
+  EXPECT_EQ(count(supernet, "<table class=\"alpha\""), 6u);  // one per nb201 edge
+  const size_t first = supernet.find("<table class=\"alpha\" data-edge=\"1&lt;-0\">");
+  ASSERT_NE(first, std::string::npos) << supernet;
+  const std::string table = supernet.substr(first, supernet.find("</table>", first) - first);
+  EXPECT_EQ(count(table, "<tr>"), 5u);                 // a row per operation
+  EXPECT_EQ(count(table, "<td title=\"epoch "), 15u);  // ... and a column per epoch
+  EXPECT_NE(table.find("<tr><th>skip_connect</th><td title=\"epoch 1: 0.200\" style=\"background: rgba(68, 119, 170, "
+                       "0.30)\"></td><td title=\"epoch 2: 0.400\""),
+            std::string::npos)
+      << table;
+  EXPECT_NE(section(html, "spos").find("<td class=\"num\">1</td><td class=\"num\">6</td><td class=\"num\">0.7100</td>"),
+            std::string::npos);
 }
 
 TEST(Report, ARunWithoutTrialsOrSummaryStillGetsAPage) {

@@ -192,6 +192,23 @@ Encoding fit_encoding(const RawRows& r, const std::vector<int64_t>& train_rows, 
   return e;
 }
 
+// A non-number in a numeric column is an error naming line and column, found before the split
+// so that it is what a small bad file reports.
+void check_numbers(const RawRows& r, const std::vector<bool>& categorical, const std::vector<std::string>& names,
+                   const std::string& path, const std::vector<int>& feature_cols, bool listed) {
+  double d = 0;
+  for (size_t i = 0; i < r.features.size(); ++i)
+    for (size_t f = 0; f < names.size(); ++f) {
+      const std::string& v = r.features[i][f];
+      if (categorical[f] || v.empty() || parse_number(v, d)) continue;
+      throw InputError(path, fmt::format("line {}, column {} ({})", r.lines[i], feature_cols[f] + 1, names[f]),
+                       fmt::format("expected a number, got '{}'{}", v,
+                                   listed ? ""
+                                          : "; list the numeric columns in task.features, or name this one in "
+                                            "task.categorical_columns"));
+    }
+}
+
 // [rows, width] floats; a non-number in a numeric column is an error naming line and column.
 std::vector<float> encode(const RawRows& r, const Encoding& e, const std::string& path,
                           const std::vector<int>& feature_cols, bool listed) {
@@ -325,6 +342,11 @@ TaskData load_csv_task(const TaskOptions& o) {
   std::map<std::string, int64_t> class_of;
   for (size_t i = 0; i < names.size(); ++i) class_of[names[i]] = static_cast<int64_t>(i);
 
+  std::vector<std::string> feature_names;
+  for (int f : features) feature_names.push_back(t.columns[f]);
+  const std::vector<bool> categorical = categorical_columns(rows, feature_names, o);
+  check_numbers(rows, categorical, feature_names, o.path, features, !o.features.empty());
+
   // The split first (rows of the file), so that categories and fill values come from training rows.
   TaskData d;
   const int64_t n_all = static_cast<int64_t>(rows.labels.size());
@@ -338,9 +360,7 @@ TaskData load_csv_task(const TaskOptions& o) {
   const std::vector<int64_t> val_rows(perm.begin() + n_test, perm.begin() + n_test + n_val);
   const std::vector<int64_t> train_rows(perm.begin() + n_test + n_val, perm.begin() + n_test + n_val + n_train);
 
-  std::vector<std::string> feature_names;
-  for (int f : features) feature_names.push_back(t.columns[f]);
-  const Encoding enc = fit_encoding(rows, train_rows, feature_names, categorical_columns(rows, feature_names, o));
+  const Encoding enc = fit_encoding(rows, train_rows, feature_names, categorical);
   const int64_t width = enc.width();
   if (width == 0) throw InputError(o.path, "task.features", "no input columns left after encoding");
   const Split all = to_split(rows, encode(rows, enc, o.path, features, !o.features.empty()), width, class_of, o.path,

@@ -14,7 +14,6 @@
 #include "nascent/run/outputs.h"
 #include "nascent/run/plain_summary.h"
 #include "nascent/run/report.h"
-#include "nascent/space/darts_genotype.h"
 #include "nascent/store/store.h"
 
 namespace nascent::run {
@@ -128,22 +127,19 @@ nlohmann::json RunReader::snapshot(const std::string& name) {
             {"diagram", diagram_svg(space.diagram(t.proposal.arch))}};
   }
 
-  // One-shot strategies: the supernet's epochs, and the operation names of each alpha row (a
-  // decision's options, or the DARTS cell's operations for its edges).
+  // One-shot strategies: the supernet's epochs, the operation names of each alpha row, and spos'
+  // generations over the trained supernet.
+  const std::vector<store::StoredEvent> epochs = store_->events("supernet_epoch");
   nlohmann::json supernet = nlohmann::json::array();
-  nlohmann::json alpha_ops = nlohmann::json::object();
-  for (const auto& e : store_->events("supernet_epoch")) {
+  for (const auto& e : epochs) {
     supernet.push_back(e.data);
     updated = std::max(updated, e.time);
-    if (!e.data.contains("alphas") || !e.data["alphas"].is_object()) continue;
-    for (const auto& [label, probs] : e.data["alphas"].items()) {
-      if (alpha_ops.contains(label)) continue;
-      const int d = space.index_of(label);
-      if (d >= 0)
-        alpha_ops[label] = space.decisions()[static_cast<size_t>(d)].options;
-      else if (probs.size() == space::darts::op_names().size())
-        alpha_ops[label] = space::darts::op_names();
-    }
+  }
+  const nlohmann::json alpha_ops = alpha_op_names(space, epochs);
+  nlohmann::json spos = nlohmann::json::array();
+  for (const auto& e : store_->events("spos_generation")) {
+    spos.push_back(e.data);
+    updated = std::max(updated, e.time);
   }
 
   // The importance: the summary's when the search wrote one, else computed from the trials.
@@ -180,8 +176,10 @@ nlohmann::json RunReader::snapshot(const std::string& name) {
           {"best", best},
           {"supernet", supernet},
           {"alpha_ops", alpha_ops},
+          {"spos", spos},
           {"importance", importance},
           {"in_short", in_short},
+          {"legend", short_form_legend(space.name())},
           {"summary", summary},
           {"config", raw_config_}};
 }

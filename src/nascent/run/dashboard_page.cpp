@@ -79,6 +79,10 @@ the right; blue is worse, red better.</p>
   <h2>Architecture weights (softmax of the alphas)</h2>
   <p class="note">One table per edge or decision: a row per operation, a column per epoch, darker is preferred.</p>
   <div id="alphas"></div>
+  <div id="spos-part" hidden><h2>Evolution over the supernet (spos)</h2>
+  <p class="note">Candidates scored with the supernet's weights (no training of their own); the best score of each
+  generation.</p>
+  <table id="spos-table"></table></div>
 </div>
 <h2>Trials <select id="status-filter"><option value="">all</option><option>ok</option><option>running</option>
 <option>failed</option><option>rejected</option><option>pruned</option></select></h2>
@@ -198,8 +202,10 @@ function renderBest(s) {
   const box = document.getElementById("best");
   if (!b) { box.innerHTML = "<p class=\"note\">No trial has finished yet.</p>"; return; }
   box.innerHTML = "<p id=\"best-line\">Trial #" + b.id + " &middot; " + esc(s.metric) + " <b>" + fmt(b.value) +
-      "</b> (estimate at its fidelity) &middot; <code>" + esc(b.arch) + "</code></p><div id=\"best-diagram\">" +
-      b.diagram + "</div>";
+      "</b> (estimate at its fidelity) &middot; <code title=\"" + esc(b.choices ? Object.entries(b.choices).map(
+      ([k, v]) => k + "=" + v).join(", ") : "") + "\">" + esc(b.arch) + "</code></p>" +
+      (s.legend ? "<p class=\"note\" id=\"legend\">How to read it: " + esc(s.legend) + "</p>" : "") +
+      "<div id=\"best-diagram\">" + b.diagram + "</div>";
   const f = s.summary && s.summary.final;
   document.getElementById("final").innerHTML = f && f.test_accuracy !== undefined
       ? "<p id=\"final-line\"><b>Final training</b>: test accuracy <b>" + f.test_accuracy.toFixed(4) + "</b> after " +
@@ -335,7 +341,12 @@ function renderParallel(s) {
 
 function renderSupernet(s) {
   const section = document.getElementById("supernet-section");
-  section.hidden = !s.supernet.length;
+  const spos = s.spos || [];
+  section.hidden = !s.supernet.length && !spos.length;
+  document.getElementById("spos-part").hidden = !spos.length;
+  document.getElementById("spos-table").innerHTML = "<tr><th>generation</th><th>candidates scored</th>" +
+      "<th>best score</th></tr>" + spos.map((g) => "<tr><td class=\"num\">" + g.generation + "</td><td class=\"num\">" +
+      g.evaluated + "</td><td class=\"num\">" + fmt(g.best) + "</td></tr>").join("");
   if (!s.supernet.length) return;
   const keys = ["train_accuracy", "arch_accuracy", "train_loss", "arch_loss"].filter(
       (k) => s.supernet.some((e) => e[k] !== undefined));

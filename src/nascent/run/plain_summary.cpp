@@ -62,6 +62,39 @@ std::string decision_list(const space::SearchSpace& space, const Arch& arch) {
   return s;
 }
 
+std::string short_form_legend(const std::string& space_name) {
+  static const std::map<std::string, std::string> legends = {
+      {"cnn",
+       "stemS-act: a 3x3 stem convolution of S channels and the activation; then one group per stage: \"pool\" = a "
+       "2x2 max-pool before it, Nxconv or Nxres = N plain convolutions or N residual blocks, /2 = its first "
+       "convolution has stride 2, kK = kernel size, wW = channels, +se = squeeze-excite."},
+      {"chain",
+       "One group per stage: N x op (conv = convolution, sep = depthwise-separable convolution, mbE = inverted "
+       "bottleneck with expansion E), kK = kernel size, wW = channels, then the activation; +skip = a residual "
+       "connection around each block."},
+      {"nb201",
+       "The NAS-Bench-201 cell: |op~i| is the operation on the edge from node i into the next node, one |...| group "
+       "per node 1, 2, 3, joined by +. Operations: none (no edge), skip_connect (identity), nor_conv_1x1 and "
+       "nor_conv_3x3 (ReLU-conv-BN), avg_pool_3x3."},
+      {"darts",
+       "The DARTS normal and reduce cells: for each of the 4 intermediate nodes two inputs, op~i (i = 0, 1 the "
+       "cell's two inputs, 2-5 earlier nodes). Operations: sep3, sep5 = separable convolutions; dil3, dil5 = "
+       "dilated convolutions; max, avg = 3x3 pooling; skip = identity."},
+      {"mbconv",
+       "wM = width multiplier; | separates stages; each block kKeE = an inverted bottleneck with kernel K and "
+       "expansion E, se = squeeze-excite, -act = an activation other than ReLU."},
+      {"transformer",
+       "Lx eE act [hH/F ...]: L layers, embedding width E and the activation; for each layer H attention heads and "
+       "a feed-forward width F."},
+      {"mlp",
+       "W1-W2-...: the hidden layers' widths; then the activation, norm = the normalisation and drop = the dropout "
+       "rate."},
+      {"declared", "Each decision declared in the config, as name=option."},
+  };
+  const auto it = legends.find(space_name);
+  return it == legends.end() ? "" : it->second;
+}
+
 std::vector<std::string> plain_summary(const std::vector<Trial>& trials, const space::SearchSpace& space,
                                        const Objective& objective, const nlohmann::json& summary) {
   std::vector<std::string> out;

@@ -22,6 +22,10 @@ std::string fidelity_words(const Fidelity& f);
 // people reading a space's short form (shown on hover in the report and the dashboard).
 std::string decision_list(const space::SearchSpace& space, const Arch& arch);
 
+// How to read the short form of a built-in space's architectures (space.describe()), in one
+// paragraph; "" for a space nascent does not know (a C++ space added by a user).
+std::string short_form_legend(const std::string& space_name);
+
 // `summary`: summary.json (its "importance" and "final" are used when present) or null.
 std::vector<std::string> plain_summary(const std::vector<Trial>& trials, const space::SearchSpace& space,
                                        const Objective& objective, const nlohmann::json& summary);

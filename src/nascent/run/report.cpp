@@ -13,6 +13,7 @@
 #include "nascent/run/outputs.h"
 #include "nascent/run/plain_summary.h"
 #include "nascent/run/progress.h"
+#include "nascent/space/darts_genotype.h"
 
 namespace nascent::run {
 
@@ -210,6 +211,8 @@ path.train { stroke: #4477aa; stroke-width: 2; fill: none; } path.arch { stroke:
 rect.imp { fill: #4477aa; } line.whisker { stroke: #222; stroke-width: 1.5; }
 table.effects { display: inline-table; margin-right: 2em; }
 .note { color: #666; font-size: 0.9em; }
+#alphas { display: flex; flex-wrap: wrap; gap: 12px; } #alphas table { font-size: 0.75em; }
+#alphas td { width: 14px; height: 12px; padding: 0; border: 1px solid #fff; }
 .box { background: #f6f8fa; border: 1px solid #ddd; padding: 0.6em 1em; border-radius: 6px; }
 )";
 
@@ -493,6 +496,9 @@ std::string report_html(const ReportInput& in) {
         short_number(metric_of(b, "params").value_or(NAN)), short_number(metric_of(b, "flops").value_or(NAN)),
         html_escape(b.proposal.fidelity.key()), html_escape(decision_list(space, b.proposal.arch)),
         html_escape(space.describe(b.proposal.arch)));
+    if (const std::string legend = short_form_legend(space.name()); !legend.empty())
+      h += "<p class=\"note\" id=\"legend\">How to read it: " + html_escape(legend) +
+           " Hover it for every decision.</p>\n";
     h += "<div id=\"arch-diagram\">\n" + diagram_svg(space.diagram(b.proposal.arch)) + "</div>\n";
   } else {
     h += "<p>No trial succeeded (see the failures below).</p>\n";
@@ -632,6 +638,45 @@ std::string report_html(const ReportInput& in) {
           "class=\"num\">{:.1f}</td><td class=\"arch\">{}</td></tr>\n",
           e.data.value("epoch", 0), e.data.value("train_loss", 0.0), e.data.value("train_accuracy", 0.0),
           e.data.value("seconds", 0.0), html_escape(e.data.value("derived_text", std::string())));
+    h += "</table>\n";
+    // darts and gdas: how each edge's architecture weights moved, epoch by epoch.
+    std::vector<const store::StoredEvent*> epochs;
+    for (const auto& e : in.supernet)
+      if (e.data.contains("alphas") && e.data["alphas"].is_object()) epochs.push_back(&e);
+    if (!epochs.empty()) {
+      const nlohmann::json ops = alpha_op_names(space, in.supernet);
+      h += "<h3>Architecture weights</h3>\n<p class=\"note\">The softmax of each edge's (or decision's) alphas: a row "
+           "per operation, a column per epoch, darker is preferred. Where a row darkens and stays, the edge has "
+           "decided.</p>\n<div id=\"alphas\">";
+      for (const auto& [label, last] : epochs.back()->data["alphas"].items()) {
+        const auto names = ops.value(label, std::vector<std::string>());
+        h += fmt::format("<table class=\"alpha\" data-edge=\"{0}\"><caption>{0}</caption>", html_escape(label));
+        for (size_t k = 0; k < last.size(); ++k) {
+          h += "<tr><th>" + html_escape(k < names.size() ? names[k] : fmt::format("op {}", k)) + "</th>";
+          for (const store::StoredEvent* e : epochs) {
+            const nlohmann::json row = e->data["alphas"].value(label, nlohmann::json::array());
+            const double p = k < row.size() && row[k].is_number() ? row[k].get<double>() : 0.0;
+            h += fmt::format("<td title=\"epoch {}: {:.3f}\" style=\"background: rgba(68, 119, 170, {:.2f})\"></td>",
+                             e->data.value("epoch", 0), p, std::min(1.0, 1.5 * p));
+          }
+          h += "</tr>";
+        }
+        h += "</table>\n";
+      }
+      h += "</div>\n";
+    }
+    h += "</section>\n";
+  }
+
+  // spos: the evolution over the trained supernet's inherited weights, generation by generation.
+  if (!in.spos.empty()) {
+    h += "<section id=\"spos\">\n<h2>Evolution over the supernet (spos)</h2>\n<p class=\"note\">Candidates scored "
+         "with the supernet's weights (no training of their own); the best score of each generation.</p>\n<table><tr>"
+         "<th class=\"num\">generation</th><th class=\"num\">candidates scored</th><th class=\"num\">best "
+         "score</th></tr>\n";
+    for (const auto& e : in.spos)
+      h += fmt::format("<tr><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.4f}</td></tr>\n",
+                       e.data.value("generation", 0), e.data.value("evaluated", 0), e.data.value("best", 0.0));
     h += "</table>\n</section>\n";
   }
 
@@ -686,6 +731,22 @@ std::string report_html(const ReportInput& in) {
   return h;
 }
 
+nlohmann::json alpha_op_names(const space::SearchSpace& space, const std::vector<store::StoredEvent>& supernet) {
+  nlohmann::json ops = nlohmann::json::object();
+  for (const auto& e : supernet) {
+    if (!e.data.contains("alphas") || !e.data["alphas"].is_object()) continue;
+    for (const auto& [label, probs] : e.data["alphas"].items()) {
+      if (ops.contains(label)) continue;
+      const int d = space.index_of(label);
+      if (d >= 0)
+        ops[label] = space.decisions()[static_cast<size_t>(d)].options;
+      else if (probs.size() == space::darts::op_names().size())
+        ops[label] = space::darts::op_names();
+    }
+  }
+  return ops;
+}
+
 std::string write_report(const std::string& run_dir, const store::Store& store, const space::SearchSpace& space,
                          const Objective& objective) {
   const std::vector<Trial> trials = store.trials();
@@ -696,6 +757,7 @@ std::string write_report(const std::string& run_dir, const store::Store& store, 
   in.objective = &objective;
   in.config = store::Store::read_config(store.path());
   in.supernet = store.events("supernet_epoch");
+  in.spos = store.events("spos_generation");
   std::ifstream summary(run_dir + "/summary.json");
   if (summary) {
     try {

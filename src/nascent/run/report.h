@@ -22,6 +22,7 @@ struct ReportInput {
   nlohmann::json config;                     // the experiment's stored config
   nlohmann::json summary;                    // summary.json (null if none)
   std::vector<store::StoredEvent> supernet;  // one-shot strategies' supernet_epoch events
+  std::vector<store::StoredEvent> spos;      // spos' evolution over the trained supernet (spos_generation)
 };
 
 std::string report_html(const ReportInput& in);
@@ -30,6 +31,10 @@ std::string report_html(const ReportInput& in);
 // summary.json, and writes report.html into the run directory; returns its path.
 std::string write_report(const std::string& run_dir, const store::Store& store, const space::SearchSpace& space,
                          const Objective& objective);
+
+// The operation names of each alpha row in supernet_epoch events ({"label": [names]}): the
+// decision of that name's options, or the DARTS cell's operations for its edges.
+nlohmann::json alpha_op_names(const space::SearchSpace& space, const std::vector<store::StoredEvent>& supernet);
 
 // One architecture's drawing as an SVG element (a row of nodes, edges as labelled arcs).
 std::string diagram_svg(const space::Diagram& diagram);
