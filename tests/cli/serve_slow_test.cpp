@@ -1,10 +1,13 @@
 // The live dashboard end to end: the real nascent binary serves real runs over HTTP, headless
 // Chromium runs the page's script (Chart.js included) and the DOM shows what the run holds, also
 // while a search is running; bad requests, the token and the read-only promise are checked.
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -114,10 +117,11 @@ int points_drawn(const std::string& dom, const std::string& id) {
   return std::regex_search(dom, m, re) ? std::stoi(m[1]) : -1;
 }
 
-std::string smoke_run(TempDir& dir, const std::string& name, std::vector<std::string> extra = {}) {
+std::string smoke_run(TempDir& dir, const std::string& name, std::vector<std::string> extra = {},
+                      const std::string& trials = "3") {
   const std::string out = dir.file(name);
   std::vector<std::string> args = {
-      "search", "--config", "examples/smoke.yaml", "--max-trials", "3", "--set", "space.name=nb201", "--out", out};
+      "search", "--config", "examples/smoke.yaml", "--max-trials", trials, "--set", "space.name=nb201", "--out", out};
   args.insert(args.end(), extra.begin(), extra.end());
   auto r = run_nascent(args);
   EXPECT_EQ(r.exit_code, 0) << r.out;
@@ -127,7 +131,7 @@ std::string smoke_run(TempDir& dir, const std::string& name, std::vector<std::st
 TEST(ServeEndToEnd, ServesRunsToABrowserReadOnlyAndRefusesBadRequests) {
   TempDir dir;
   const std::string runs = dir.file("runs");
-  const std::string run = smoke_run(dir, "runs/first");
+  const std::string run = smoke_run(dir, "runs/first", {}, "9");  // 8 finished trials give an importance
   const std::string db_before = test::read_file(run + "/experiment.db");
 
   Process serve({"serve", "--run", runs, "--port", "0"}, dir.file("serve.log"));
@@ -141,9 +145,9 @@ TEST(ServeEndToEnd, ServesRunsToABrowserReadOnlyAndRefusesBadRequests) {
   ASSERT_EQ(list.size(), 1u) << list;
   EXPECT_EQ(list[0]["name"], "first");
   EXPECT_EQ(list[0]["status"], "done");
-  EXPECT_EQ(list[0]["trials"], 3);
+  EXPECT_EQ(list[0]["trials"], 9);
   const nlohmann::json s = get_json(c, "/api/run?name=first");
-  EXPECT_EQ(s["trials"].size(), 3u);
+  EXPECT_EQ(s["trials"].size(), 9u);
   EXPECT_EQ(s["space"], "nb201");
   EXPECT_TRUE(s["best"].is_object());
 
@@ -156,6 +160,22 @@ TEST(ServeEndToEnd, ServesRunsToABrowserReadOnlyAndRefusesBadRequests) {
   auto post = c.Post("/api/run?name=first", "{}", "application/json");
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 405);
+  // A malformed request line: 400, and the server goes on.
+  {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(url.port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    const std::string garbage = "NOT A REQUEST\r\n\r\n";
+    ASSERT_EQ(write(fd, garbage.data(), garbage.size()), static_cast<ssize_t>(garbage.size()));
+    char buf[64] = {};
+    const ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    ASSERT_GT(n, 0);
+    EXPECT_EQ(std::string(buf).rfind("HTTP/1.1 400", 0), 0u) << buf;
+  }
   auto js = c.Get("/chart.js");
   ASSERT_TRUE(js);
   EXPECT_EQ(js->status, 200);
@@ -166,13 +186,18 @@ TEST(ServeEndToEnd, ServesRunsToABrowserReadOnlyAndRefusesBadRequests) {
   const std::string dom =
       test::browser_dom(fmt::format("http://127.0.0.1:{}/", url.port), dir.file("chromium"), 8000, status);
   ASSERT_EQ(status, 0) << "chromium-headless-shell is installed by scripts/install-deps.sh";
-  EXPECT_NE(dom.find("<span id=\"trial-count\">3</span>"), std::string::npos) << dom.substr(0, 3000);
-  EXPECT_EQ(test::count_of(dom, "data-trial=\""), 3u);
+  EXPECT_NE(dom.find("<span id=\"trial-count\">9</span>"), std::string::npos) << dom.substr(0, 3000);
+  EXPECT_EQ(test::count_of(dom, "data-trial=\""), 9u);
   const int ok = s["counts"]["ok"];
   EXPECT_GE(ok, 1);
   EXPECT_EQ(points_drawn(dom, "progress-chart"), ok);  // every nb201 smoke trial with a value is ok
   EXPECT_EQ(points_drawn(dom, "parallel-chart"), ok);
   EXPECT_EQ(points_drawn(dom, "tradeoff-chart"), ok);
+  // Which decisions mattered: a bar per nb201 edge, once 8 trials are in; the run in sentences.
+  if (ok >= 8) EXPECT_EQ(points_drawn(dom, "importance-chart"), 6);
+  const size_t in_short = dom.find("<ul id=\"in-short\">");
+  ASSERT_NE(in_short, std::string::npos);
+  EXPECT_EQ(dom.find("<li>The best architecture is trial #", in_short), in_short + 18) << dom.substr(in_short, 300);
   EXPECT_NE(dom.find("<div id=\"error\" class=\"error\"></div>"), std::string::npos);  // no error shown
   const size_t diagram = dom.find("<div id=\"best-diagram\">");
   ASSERT_NE(diagram, std::string::npos);
