@@ -136,9 +136,16 @@ TEST(Report, SupernetAlphasAreAHeatMapPerEdgeAndSposGenerationsATable) {
     for (const auto& d : s.decisions())
       alphas[d.name] = d.name == "1<-0" ? std::vector<double>{0.1, 0.2 * e, 0.1, 0.1, 0.1}
                                         : std::vector<double>{0.2, 0.2, 0.2, 0.2, 0.2};
-    in.supernet.push_back({"supernet_epoch", e, {{"epoch", e}, {"train_loss", 1.0}, {"train_accuracy", 0.5}, {"alphas", alphas}}, 0});
+    in.supernet.push_back(
+        {"supernet_epoch", e, {{"epoch", e}, {"train_loss", 1.0}, {"train_accuracy", 0.5}, {"alphas", alphas}}, 0});
   }
-  in.spos.push_back({"spos_generation", 1, {{"generation", 1}, {"evaluated", 6}, {"best", 0.71}}, 0});
+  in.spos.push_back({"spos_generation",
+                     1,
+                     {{"generation", 1},
+                      {"evaluated", 6},
+                      {"best", 0.71},
+                      {"top", {{{"arch", "a<b"}, {"score", 0.71}}, {{"arch", "c"}, {"score", 0.7}}}}},
+                     0});
   const std::string html = report_html(in);
   const std::string supernet = section(html, "supernet");
   EXPECT_EQ(count(supernet, "<table class=\"alpha\""), 6u);  // one per nb201 edge
@@ -153,6 +160,11 @@ TEST(Report, SupernetAlphasAreAHeatMapPerEdgeAndSposGenerationsATable) {
       << table;
   EXPECT_NE(section(html, "spos").find("<td class=\"num\">1</td><td class=\"num\">6</td><td class=\"num\">0.7100</td>"),
             std::string::npos);
+  const std::string top = section(html, "spos-top");
+  EXPECT_EQ(count(top, "<tr><td class=\"num\">"), 2u);
+  EXPECT_NE(top.find("<td class=\"num\">1</td><td class=\"num\">0.7100</td><td class=\"arch\">a&lt;b</td>"),
+            std::string::npos)
+      << top;
 }
 
 TEST(Report, ARunWithoutTrialsOrSummaryStillGetsAPage) {

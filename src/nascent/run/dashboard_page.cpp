@@ -82,7 +82,9 @@ the right; blue is worse, red better.</p>
   <div id="spos-part" hidden><h2>Evolution over the supernet (spos)</h2>
   <p class="note">Candidates scored with the supernet's weights (no training of their own); the best score of each
   generation.</p>
-  <table id="spos-table"></table></div>
+  <table id="spos-table"></table>
+  <p class="note">The best candidates after the last generation, by supernet score:</p>
+  <table id="spos-top"></table></div>
 </div>
 <h2>Trials <select id="status-filter"><option value="">all</option><option>ok</option><option>running</option>
 <option>failed</option><option>rejected</option><option>pruned</option></select></h2>
@@ -347,6 +349,10 @@ function renderSupernet(s) {
   document.getElementById("spos-table").innerHTML = "<tr><th>generation</th><th>candidates scored</th>" +
       "<th>best score</th></tr>" + spos.map((g) => "<tr><td class=\"num\">" + g.generation + "</td><td class=\"num\">" +
       g.evaluated + "</td><td class=\"num\">" + fmt(g.best) + "</td></tr>").join("");
+  const top = spos.length ? spos[spos.length - 1].top || [] : [];
+  document.getElementById("spos-top").innerHTML = "<tr><th>rank</th><th>score</th><th>architecture</th></tr>" +
+      top.map((c, i) => "<tr><td class=\"num\">" + (i + 1) + "</td><td class=\"num\">" + fmt(c.score) +
+      "</td><td class=\"arch\">" + esc(c.arch) + "</td></tr>").join("");
   if (!s.supernet.length) return;
   const keys = ["train_accuracy", "arch_accuracy", "train_loss", "arch_loss"].filter(
       (k) => s.supernet.some((e) => e[k] !== undefined));

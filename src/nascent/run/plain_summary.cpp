@@ -203,7 +203,8 @@ std::vector<std::string> plain_summary(const std::vector<Trial>& trials, const s
   std::vector<std::string> failed, rejected;
   for (const auto& t : trials) {
     if (t.status == TrialStatus::kFailed) failed.push_back(t.reason);
-    if (t.status == TrialStatus::kRejected) rejected.push_back(t.reason);
+    // "breaks constraint params <= 100000 (is 136642)": counted by the constraint, not the value.
+    if (t.status == TrialStatus::kRejected) rejected.push_back(t.reason.substr(0, t.reason.find(" (is ")));
   }
   if (!failed.empty()) {
     const auto [reason, n] = most_common(failed);

@@ -677,7 +677,18 @@ std::string report_html(const ReportInput& in) {
     for (const auto& e : in.spos)
       h += fmt::format("<tr><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.4f}</td></tr>\n",
                        e.data.value("generation", 0), e.data.value("evaluated", 0), e.data.value("best", 0.0));
-    h += "</table>\n</section>\n";
+    h += "</table>\n";
+    // The candidates the last generation ranked highest, by their score with inherited weights.
+    const nlohmann::json top = in.spos.back().data.value("top", nlohmann::json::array());
+    if (!top.empty()) {
+      h += "<p>The best candidates after the last generation, by supernet score:</p>\n<table id=\"spos-top\"><tr><th "
+           "class=\"num\">rank</th><th class=\"num\">score</th><th>architecture</th></tr>\n";
+      for (size_t i = 0; i < top.size(); ++i)
+        h += fmt::format("<tr><td class=\"num\">{}</td><td class=\"num\">{:.4f}</td><td class=\"arch\">{}</td></tr>\n",
+                         i + 1, top[i].value("score", 0.0), html_escape(top[i].value("arch", std::string())));
+      h += "</table>\n";
+    }
+    h += "</section>\n";
   }
 
   // The best trials.

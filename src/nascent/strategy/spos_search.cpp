@@ -125,7 +125,14 @@ std::vector<std::pair<Arch, nlohmann::json>> SposSearch::select() {
                              : space.crossover(p, best[rng.below(parents)].first, rng);
       made += evaluate(child);
     }
-    emit("spos_generation", g + 1, {{"generation", g + 1}, {"evaluated", scored.size()}, {"best", ranked()[0].second}},
+    // The generation's record: the best candidates' supernet scores, for the report and dashboard.
+    nlohmann::json top = nlohmann::json::array();
+    for (const auto& [arch, s] : ranked()) {
+      if (top.size() == 5) break;
+      top.push_back({{"arch", space.describe(arch)}, {"score", s}});
+    }
+    emit("spos_generation", g + 1,
+         {{"generation", g + 1}, {"evaluated", scored.size()}, {"best", ranked()[0].second}, {"top", top}},
          fmt::format("spos generation {}/{}: {} paths scored, best supernet accuracy {:.3f}", g + 1, o_.generations,
                      scored.size(), ranked()[0].second));
   }
