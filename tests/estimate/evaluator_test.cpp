@@ -34,25 +34,24 @@ TEST(TrainingEvaluator, EqualCostFidelityScalesEpochsByFlops) {
   const Evaluation twice = TrainingEvaluator(space, d, train, Objective()).evaluate(p, 9, nullptr);
   ASSERT_EQ(twice.status, TrialStatus::kOk) << twice.reason;
   EXPECT_DOUBLE_EQ(twice.metrics.at("train_epochs"), 2.0);
+  // The epochs a candidate trains under the current options.
+  auto epochs = [&] {
+    return TrainingEvaluator(space, d, train, Objective()).evaluate(p, 9, nullptr).metrics.at("train_epochs");
+  };
   // Far cheaper or far costlier than the reference: clamped to 4x and 1/4.
   train.equal_cost_flops = 100 * flops;
-  EXPECT_DOUBLE_EQ(TrainingEvaluator(space, d, train, Objective()).evaluate(p, 9, nullptr).metrics.at("train_epochs"),
-                   4.0);
+  EXPECT_DOUBLE_EQ(epochs(), 4.0);
   train.equal_cost_flops = flops / 100;
-  EXPECT_DOUBLE_EQ(TrainingEvaluator(space, d, train, Objective()).evaluate(p, 9, nullptr).metrics.at("train_epochs"),
-                   0.25);
+  EXPECT_DOUBLE_EQ(epochs(), 0.25);
   // A milder scaling: the square root of the ratio, so a quarter of the reference's FLOPs trains
   // twice as long, and the clamp still applies.
   train.equal_cost_power = 0.5;
   train.equal_cost_flops = 4 * flops;
-  EXPECT_DOUBLE_EQ(TrainingEvaluator(space, d, train, Objective()).evaluate(p, 9, nullptr).metrics.at("train_epochs"),
-                   2.0);
+  EXPECT_DOUBLE_EQ(epochs(), 2.0);
   train.equal_cost_flops = flops / 4;
-  EXPECT_DOUBLE_EQ(TrainingEvaluator(space, d, train, Objective()).evaluate(p, 9, nullptr).metrics.at("train_epochs"),
-                   0.5);
+  EXPECT_DOUBLE_EQ(epochs(), 0.5);
   train.equal_cost_flops = flops / 100;
-  EXPECT_DOUBLE_EQ(TrainingEvaluator(space, d, train, Objective()).evaluate(p, 9, nullptr).metrics.at("train_epochs"),
-                   0.25);
+  EXPECT_DOUBLE_EQ(epochs(), 0.25);
 }
 
 }  // namespace

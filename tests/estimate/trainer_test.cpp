@@ -39,6 +39,20 @@ data::TaskOptions literature_lm(int64_t seq_len) {
   return o;
 }
 
+// A one-hidden-layer ReLU MLP of `width` units for the task, with seeded weights.
+std::shared_ptr<space::Network> one_layer_mlp(const Task& task, int64_t width) {
+  space::MlpOptions mo;
+  mo.layers = {1};
+  mo.widths = {width};
+  mo.activations = {"relu"};
+  mo.dropouts = {0.0};
+  mo.norms = {"none"};
+  space::MlpSpace space(mo);
+  Rng rng(0);
+  torch::manual_seed(0);
+  return space.build(space.sample(rng), task, 1.0);
+}
+
 TEST(Trainer, LanguageModelAccuracyCountsEveryPosition) {
   const data::TaskData d = data::load_task(literature_lm(16));
   CopyNextNetwork net(d.task.vocab_size);
@@ -85,16 +99,7 @@ TEST(Trainer, MlpClassifiesPenguins) {
   o.features = {"bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"};
   o.missing = "drop";
   const data::TaskData d = data::load_task(o);
-  space::MlpOptions mo;
-  mo.layers = {1};
-  mo.widths = {32};
-  mo.activations = {"relu"};
-  mo.dropouts = {0.0};
-  mo.norms = {"none"};
-  space::MlpSpace space(mo);
-  Rng rng(0);
-  torch::manual_seed(0);
-  auto net = space.build(space.sample(rng), d.task, 1.0);
+  auto net = one_layer_mlp(d.task, 32);
   TrainOptions t;
   t.batch_size = 32;
   t.lr = 0.05;
@@ -128,16 +133,7 @@ data::TaskData weak_signal_imbalanced() {
 
 double minority_recall(const TrainOptions& t) {
   const data::TaskData d = weak_signal_imbalanced();
-  space::MlpOptions mo;
-  mo.layers = {1};
-  mo.widths = {8};
-  mo.activations = {"relu"};
-  mo.dropouts = {0.0};
-  mo.norms = {"none"};
-  space::MlpSpace space(mo);
-  Rng rng(0);
-  torch::manual_seed(0);
-  auto net = space.build(space.sample(rng), d.task, 1.0);
+  auto net = one_layer_mlp(d.task, 8);
   train_network(*net, d, d.train, Fidelity::full(15), t, 1, 0);
   return evaluate_network(*net, d, d.train, 0, 1000).classes->recall[1];
 }

@@ -30,7 +30,8 @@ TEST(PlainSummary, SaysWhatWasFoundHowItComparesWhatMatteredAndWhatFailed) {
   trials.push_back(trial(6, {1, 1, 0, 0, 0, 0}, TrialStatus::kOk, {{"val_accuracy", 0.895}, {"params", 300}}));
   trials.push_back(trial(7, {2, 2, 0, 0, 0, 0}, TrialStatus::kFailed, {}, "loss became nan"));
   trials.push_back(trial(8, {3, 3, 0, 0, 0, 0}, TrialStatus::kRejected, {{"params", 2000}}, "params <= 1000"));
-  trials.push_back(trial(9, {4, 4, 0, 0, 0, 0}, TrialStatus::kRejected, {{"params", 3000}}, "params <= 1000 (is 3000)"));
+  trials.push_back(
+      trial(9, {4, 4, 0, 0, 0, 0}, TrialStatus::kRejected, {{"params", 3000}}, "params <= 1000 (is 3000)"));
   nlohmann::json first = {{"decision", "1<-0"}, {"importance", 0.62}};
   first["options"] = {{{"option", "none"}, {"effect", -0.03}}, {{"option", "avg_pool_3x3"}, {"effect", 0.02}}};
   nlohmann::json second = {{"decision", "2<-0"}, {"importance", 0.004}, {"options", nlohmann::json::array()}};
