@@ -1,11 +1,21 @@
 // `mpirun -np 3 nascent search ...`: rank 0 searches, ranks 1 and 2 evaluate. Random search's
 // proposals do not depend on results, so the MPI run proposes exactly what a one-process run
-// with the same seed proposes, and its trials are spread over both worker ranks.
+// with the same seed proposes, and its trials are spread over both worker ranks. Evolution's do,
+// and rank 0 tells results in trial order: a job killed with rank 0 and resumed ends with the
+// trials of an uninterrupted MPI run.
+#include <dirent.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "nascent/store/sqlite.h"
 #include "support/support.h"
@@ -46,6 +56,85 @@ TEST(Mpi, RanksEvaluateTheSameProposalsAsOneProcess) {
     workers.insert(b[i][2]);
   }
   EXPECT_EQ(workers, (std::set<std::string>{"mpi-rank-1", "mpi-rank-2"}));
+}
+
+std::string mpirun(const std::vector<std::string>& args, const std::string& log) {
+  std::string cmd = "cd '" + test::source_dir() + "' && exec mpirun --allow-run-as-root --oversubscribe -np 3 '" +
+                    test::nascent_binary() + "'";
+  for (const auto& a : args) cmd += " '" + a + "'";
+  return cmd + " > '" + log + "' 2>&1";
+}
+
+// The process of MPI rank 0 among the running processes, or -1.
+pid_t rank_zero() {
+  DIR* d = opendir("/proc");
+  pid_t found = -1;
+  while (dirent* e = readdir(d)) {
+    const pid_t pid = std::atoi(e->d_name);
+    if (pid <= 0) continue;
+    std::ifstream env("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+    std::string var;
+    bool rank0 = false, ours = false;
+    while (std::getline(env, var, '\0')) {
+      rank0 |= var == "OMPI_COMM_WORLD_RANK=0";
+      ours |= var.rfind("NASCENT_MPI_KILL_TEST=", 0) == 0;
+    }
+    if (rank0 && ours) found = pid;
+  }
+  closedir(d);
+  return found;
+}
+
+TEST(Mpi, AJobKilledWithRankZeroResumesToTheTrialsOfAnUninterruptedRun) {
+  test::TempDir dir;
+  const std::vector<std::string> args = {"search", "--config", "examples/smoke.yaml", "--max-trials", "10",
+                                         "--seed", "6",        "--strategy",          "evolution"};
+  std::vector<std::string> ref = args, run = args;
+  ref.insert(ref.end(), {"--out", dir.file("ref")});
+  run.insert(run.end(), {"--out", dir.file("run")});
+  ASSERT_EQ(std::system(mpirun(ref, dir.file("ref.log")).c_str()), 0) << test::read_file(dir.file("ref.log"));
+
+  const std::string cmd = "export NASCENT_MPI_KILL_TEST=1; " + mpirun(run, dir.file("run.log"));
+  const pid_t job = fork();
+  if (job == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Killed when four results are in and later trials are running.
+  const std::string db = dir.file("run/experiment.db");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+  bool killed = false;
+  while (!killed && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (access(db.c_str(), F_OK) != 0) continue;
+    try {
+      int done = 0, running = 0;
+      for (const auto& r : test::read_trial_rows(db)) (r.status == "running" ? running : done)++;
+      if (done >= 4 && running > 0) {
+        const pid_t r0 = rank_zero();
+        if (r0 > 0) killed = kill(r0, SIGKILL) == 0;
+      }
+    } catch (const std::exception&) {
+    }
+  }
+  int status = 0;
+  waitpid(job, &status, 0);
+  ASSERT_TRUE(killed);
+  EXPECT_NE(status, 0) << "the job ended normally although rank 0 was killed";
+
+  run.push_back("--resume");
+  ASSERT_EQ(std::system(mpirun(run, dir.file("resume.log")).c_str()), 0) << test::read_file(dir.file("resume.log"));
+  const auto a = test::read_trial_rows(dir.file("ref/experiment.db"));
+  const auto b = test::read_trial_rows(db);
+  ASSERT_EQ(a.size(), 10u);
+  ASSERT_EQ(b.size(), 10u);
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].status, b[i].status) << "trial " << i + 1;
+    EXPECT_EQ(a[i].arch, b[i].arch) << "trial " << i + 1;
+    EXPECT_EQ(nlohmann::json::parse(a[i].metrics).value("val_accuracy", -1.0),
+              nlohmann::json::parse(b[i].metrics).value("val_accuracy", -1.0))
+        << "trial " << i + 1;
+  }
 }
 
 }  // namespace

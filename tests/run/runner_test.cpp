@@ -1,10 +1,13 @@
 // The search loop on real (small) training: budget counting, outputs, rejected and failed
-// candidates, exhaustion, and resume after a crash in the middle of a trial.
+// candidates, exhaustion, resume after a crash in the middle of a trial, and parallel searches
+// whose results arrive in any order.
 #include "nascent/run/runner.h"
 
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <fstream>
+#include <random>
 
 #include "nascent/core/config.h"
 #include "nascent/data/dataset.h"
@@ -45,9 +48,9 @@ struct Rig {
     options.out_dir = dir;
     options.strategy_name = strategy_name;
   }
-  RunOutcome run(int64_t max_trials) {
+  RunOutcome run(int64_t max_trials, Executor* other = nullptr) {
     options.max_trials = max_trials;
-    Runner r(space, *strategy, *store, *executor, objective, options, progress);
+    Runner r(space, *strategy, *store, other ? *other : *executor, objective, options, progress);
     return r.run();
   }
   space::ChainSpace space;
@@ -60,6 +63,53 @@ struct Rig {
   RunnerOptions options;
   ProgressReporter progress{stdout, true};
 };
+
+struct Crash {};
+
+// Stands in for worker processes: `capacity` evaluations at once, finishing in an order drawn
+// from its own seed (as workers of different speed would), each evaluated for real. After
+// `crash_after` results it throws, as a search killed between two results would stop.
+class ShuffledExecutor : public Executor {
+ public:
+  ShuffledExecutor(estimate::Evaluator& e, int capacity, uint64_t seed, int crash_after = -1)
+      : evaluator_(e), capacity_(capacity), rng_(seed), crash_after_(crash_after) {}
+  int capacity() const override { return capacity_; }
+  int pending() const override { return static_cast<int>(queue_.size()); }
+  void submit(const Trial& t, uint64_t seed) override { queue_.emplace_back(t, seed); }
+  Trial collect() override {
+    if (crash_after_ >= 0 && collected_ >= crash_after_) throw Crash{};
+    const size_t pick = std::uniform_int_distribution<size_t>(0, queue_.size() - 1)(rng_);
+    auto [t, seed] = queue_[pick];
+    queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(pick));
+    if (pick > 0) ++out_of_order;
+    ++collected_;
+    const estimate::Evaluation e = evaluator_.evaluate(t.proposal, seed, nullptr);
+    t.status = e.status;
+    t.metrics = e.metrics;
+    t.worker = "shuffled";
+    return t;
+  }
+  int out_of_order = 0;  // results that overtook an earlier submitted trial
+
+ private:
+  estimate::Evaluator& evaluator_;
+  int capacity_;
+  std::mt19937_64 rng_;
+  int crash_after_;
+  int collected_ = 0;
+  std::deque<std::pair<Trial, uint64_t>> queue_;
+};
+
+void expect_same_trials(const std::vector<Trial>& a, const std::vector<Trial>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].id, b[i].id);
+    EXPECT_EQ(a[i].status, b[i].status) << "trial " << a[i].id;
+    EXPECT_EQ(a[i].proposal.arch, b[i].proposal.arch) << "trial " << a[i].id;
+    EXPECT_EQ(a[i].proposal.fidelity.key(), b[i].proposal.fidelity.key()) << "trial " << a[i].id;
+    EXPECT_EQ(a[i].metric("val_accuracy"), b[i].metric("val_accuracy")) << "trial " << a[i].id;
+  }
+}
 
 TEST(Runner, RunsTheBudgetAndWritesOutputs) {
   TempDir dir;
@@ -168,6 +218,41 @@ TEST(Runner, ResumeAfterACrashMidTrialMatchesAnUninterruptedRun) {
     EXPECT_EQ(ta[i].proposal.arch, tb[i].proposal.arch) << "trial " << i + 1;
     EXPECT_DOUBLE_EQ(ta[i].metrics.at("val_accuracy"), tb[i].metrics.at("val_accuracy")) << "trial " << i + 1;
   }
+}
+
+TEST(Runner, ParallelResultsInAnyOrderGiveTheSameSearch) {
+  // Evolution's proposals depend on the results, so telling them in the order they arrive would
+  // make the search depend on the workers' speed.
+  TempDir a, b;
+  Rig ra(a.path(), "evolution"), rb(b.path(), "evolution");
+  ShuffledExecutor xa(*ra.evaluator, 3, 1), xb(*rb.evaluator, 3, 2);
+  EXPECT_EQ(ra.run(10, &xa).counted, 10);
+  EXPECT_EQ(rb.run(10, &xb).counted, 10);
+  EXPECT_GT(xa.out_of_order + xb.out_of_order, 3);
+  expect_same_trials(ra.store->trials(), rb.store->trials());
+  EXPECT_TRUE(ra.store->untold().empty());
+}
+
+TEST(Runner, ParallelResumeWithResultsWaitingForTheirTurnMatchesAnUninterruptedRun) {
+  TempDir a, b;
+  Rig ra(a.path(), "evolution");
+  ShuffledExecutor xa(*ra.evaluator, 3, 5);
+  ra.run(10, &xa);
+  {
+    Rig rb(b.path(), "evolution");
+    // Killed after five results: some of them finished ahead of a trial still running, so they
+    // are stored but not yet told to the strategy.
+    ShuffledExecutor crashing(*rb.evaluator, 3, 6, 5);
+    EXPECT_THROW(rb.run(10, &crashing), Crash);
+    EXPECT_FALSE(rb.store->untold().empty());
+    int running = 0;
+    for (const auto& t : rb.store->trials()) running += t.status == TrialStatus::kRunning;
+    EXPECT_GT(running, 0);
+  }
+  Rig resumed(b.path(), "evolution");
+  ShuffledExecutor xr(*resumed.evaluator, 3, 7);
+  EXPECT_EQ(resumed.run(10, &xr).counted, 10);
+  expect_same_trials(ra.store->trials(), resumed.store->trials());
 }
 
 }  // namespace

@@ -35,13 +35,15 @@ TEST(StrategyEvents, VersionOneDatabaseIsUpgradedOnOpen) {
   {
     Database db(dir.file("old.db"));  // as written before strategy events existed
     db.exec("DROP TABLE strategy_event");
-    db.exec("DROP TABLE salvaged_trial");  // nor salvaged trials (version 3)
+    db.exec("DROP TABLE salvaged_trial");           // nor salvaged trials (version 3)
+    db.exec("ALTER TABLE trial DROP COLUMN told");  // nor results waiting to be told (version 4)
     db.exec("PRAGMA user_version = 1");
   }
   auto store = Store::open(dir.file("old.db"), space);
   store->record_event("supernet_epoch", 1, {{"loss", 1.0}});
   EXPECT_EQ(store->events("supernet_epoch").size(), 1u);
   EXPECT_EQ(store->salvaged_count(), 0);
+  EXPECT_TRUE(store->untold().empty());  // reads the added column
 }
 
 }  // namespace

@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <set>
+#include <stdexcept>
 
 #include "nascent/core/error.h"
 #include "nascent/run/importance.h"
@@ -25,14 +28,23 @@ std::string csv_field(const std::string& s) {
 }
 
 void write_file_atomic(const std::string& path, const std::string& text) {
+  // A failed write (full disk, read-only directory, file size limit) is not bad input: it stops
+  // the command with exit 1, naming the file and the system's reason; the old file stays whole.
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw InputError(path, "", "cannot write file");
-    out << text;
-    if (!out.flush()) throw InputError(path, "", "cannot write file");
+  auto fail = [&](const char* what) {
+    const int err = errno;
+    std::remove(tmp.c_str());
+    throw std::runtime_error(fmt::format("{}: {}: {}", path, what, std::strerror(err)));
+  };
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) fail("cannot write file");
+  const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0;
+  const int err = errno;
+  if (std::fclose(f) != 0 || !written) {
+    errno = written ? errno : err;
+    fail("cannot write file");
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw InputError(path, "", "cannot replace file");
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail("cannot replace file");
 }
 
 std::string trials_csv(const std::vector<Trial>& trials, const space::SearchSpace& space) {

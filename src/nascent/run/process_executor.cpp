@@ -125,6 +125,7 @@ void apply_worker_result(Trial& t, const std::string& line) {
 void ProcessExecutor::send(Worker& w, const Trial& t, uint64_t seed) {
   const std::string req = worker_request(space_, t, seed);
   w.trial = t;
+  w.seed = seed;
   w.trial.started = unix_now();
   w.trial.worker = fmt::format("process-{}", w.index);
   w.busy = true;
@@ -153,7 +154,7 @@ Trial ProcessExecutor::finish(Worker& w, const std::string& line) {
   return t;
 }
 
-Trial ProcessExecutor::crashed(Worker& w) {
+std::optional<Trial> ProcessExecutor::crashed(Worker& w) {
   Trial t = w.trial;
   t.ended = unix_now();
   int status = 0;
@@ -162,12 +163,18 @@ Trial ProcessExecutor::crashed(Worker& w) {
   waitpid(w.pid, &status, 0);
   w.pid = -1;
   w.busy = false;
+  spawn(w);
+  if (++deaths_[t.id] < 2) {
+    send(w, t, w.seed);
+    return std::nullopt;
+  }
+  deaths_.erase(t.id);
   t.status = TrialStatus::kFailed;
   if (WIFSIGNALED(status))
-    t.reason = fmt::format("worker process died with signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
+    t.reason =
+        fmt::format("worker process died with signal {} ({}), twice", WTERMSIG(status), strsignal(WTERMSIG(status)));
   else
-    t.reason = fmt::format("worker process exited with code {}", WEXITSTATUS(status));
-  spawn(w);
+    t.reason = fmt::format("worker process exited with code {}, twice", WEXITSTATUS(status));
   return t;
 }
 
@@ -208,7 +215,9 @@ Trial ProcessExecutor::collect() {
       if (n > 0) {
         w.buffer.append(buf, static_cast<size_t>(n));
       } else if (n == 0 || (n < 0 && errno != EINTR)) {
-        Trial t = crashed(w);
+        std::optional<Trial> failed = crashed(w);
+        if (!failed) continue;  // evaluated again by the new worker
+        Trial t = std::move(*failed);
         if (!queue_.empty()) {
           auto [next, seed] = queue_.front();
           queue_.pop_front();

@@ -1,13 +1,17 @@
 // Runs evaluations in N local worker processes (`nascent worker`), each with its own torch
-// threads, talking JSON lines over pipes. A worker that dies (segfault, out-of-memory kill)
-// turns its trial into a failed trial with the reason and is replaced; the search goes on.
+// threads, talking JSON lines over pipes. A worker that dies (segfault, out-of-memory kill, a kill
+// from outside) is replaced and its trial is evaluated once more on the new worker, so that a
+// stray kill does not change the search; a trial whose worker dies twice is a failed trial with
+// the reason, and the search goes on.
 #pragma once
 
 #include <sys/types.h>
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,18 +47,21 @@ class ProcessExecutor : public Executor {
     std::string buffer;  // partial line read so far
     bool busy = false;
     Trial trial;  // the trial it is evaluating
+    uint64_t seed = 0;
     int index = 0;
   };
   void spawn(Worker& w);
   void stop(Worker& w);
   void send(Worker& w, const Trial& t, uint64_t seed);
   Trial finish(Worker& w, const std::string& line);
-  Trial crashed(Worker& w);
+  // The worker died: its trial is sent again to a new worker (nullopt), or failed after a second death.
+  std::optional<Trial> crashed(Worker& w);
 
   const space::SearchSpace& space_;
   ProcessExecutorOptions options_;
   std::vector<Worker> workers_;
   std::deque<std::pair<Trial, uint64_t>> queue_;  // submitted while every worker was busy
+  std::map<int64_t, int> deaths_;                 // trial id -> workers that died evaluating it
 };
 
 // The worker side of an evaluation: built from the experiment's config, it answers one request

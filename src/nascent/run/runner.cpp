@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
+#include <map>
+#include <set>
 
 #include "nascent/core/rng.h"
 #include "nascent/run/interrupt.h"
@@ -49,32 +52,92 @@ RunOutcome Runner::run() {
     return elapsed_before + credited_s +
            std::chrono::duration<double>(std::chrono::steady_clock::now() - session_start).count();
   };
+  // Results are told to the strategy in trial order, and proposals are asked only at the start
+  // and after each tell, keeping at most `window` trials asked and not told. So the sequence of
+  // asks and tells, and with it every proposal, depends on the seed and the number of workers,
+  // never on which worker finishes first; a result that arrives early is stored (untold) and
+  // waits for its turn. Twice as many trials as workers are kept outstanding, so that a worker
+  // rarely waits for a slow trial ahead of it; one process asks and tells strictly in turn.
+  const int64_t window = executor_.capacity() > 1 ? 2 * static_cast<int64_t>(executor_.capacity()) : 1;
+  auto key = [&](const Proposal& p) { return space_.hash(p.arch) + "/" + p.fidelity.key(); };
 
-  std::vector<Trial> done;  // finished trials, for the best-so-far shown in progress lines
-  std::deque<Trial> requeue;
+  std::vector<Trial> done;                // told trials, in trial order
+  std::map<std::string, Trial> first_ok;  // the first told ok trial of each architecture and fidelity
+  std::set<std::string> keys;             // the architecture and fidelity of every trial asked so far
+  std::map<int64_t, Trial> outstanding;   // asked and not told yet, by id
+  std::set<int64_t> finished;             // outstanding trials whose result is in
+  std::set<int64_t> followers;            // outstanding trials that take an earlier trial's result
+  std::set<int64_t> salvaged_ids;         // outstanding results recovered from a damaged database
+  std::deque<int64_t> ready;              // outstanding trials waiting for a free worker
   int64_t counted = 0;
-  for (const auto& t : store_.trials()) {
+  const int64_t salvaged = store_.salvaged_count();
+  const bool early = options_.early_stopping.enabled();
+
+  auto told = [&](const Trial& t) {
+    done.push_back(t);
+    if (t.status == TrialStatus::kOk) first_ok.emplace(key(t.proposal), t);
+    keys.insert(key(t.proposal));
+  };
+  // A newly asked (or, on resume, re-queued) trial: a result recovered from a damaged database,
+  // an architecture already proposed at this fidelity (it takes that trial's result when its turn
+  // comes), or a trial to evaluate.
+  auto place = [&](Trial t) {
+    const int64_t id = t.id;
+    if (std::optional<Trial> saved =
+            salvaged > 0 ? store_.find_salvaged(t.proposal.arch, t.proposal.fidelity) : std::nullopt) {
+      // The result as it was, with the time it took then, so that budgets and the strategy see the
+      // same search as before the damage.
+      t.status = saved->status;
+      t.metrics = saved->metrics;
+      t.reason = saved->reason;
+      t.started = saved->started;
+      t.ended = saved->ended;
+      t.worker = saved->worker;
+      credited_s += std::max(0.0, t.ended - t.started);
+      store_.record_result(t, elapsed(), saved->id);
+      finished.insert(id);
+      salvaged_ids.insert(id);
+    } else if (options_.reuse_results && keys.count(key(t.proposal))) {
+      followers.insert(id);
+    } else {
+      ready.push_back(id);
+    }
+    keys.insert(key(t.proposal));
+    outstanding[id] = std::move(t);
+  };
+
+  std::set<int64_t> untold;
+  for (int64_t id : store_.untold()) untold.insert(id);
+  std::vector<Trial> requeue;
+  for (auto& t : store_.trials()) {
     if (t.status == TrialStatus::kRunning) {
       requeue.push_back(t);
+    } else if (untold.count(t.id)) {
+      keys.insert(key(t.proposal));
+      finished.insert(t.id);
+      outstanding[t.id] = t;
     } else {
-      done.push_back(t);
       if (counts_against_budget(t)) ++counted;
+      told(t);
     }
   }
   if (auto state = store_.strategy_state()) strategy_.load_state(*state);
-  const int64_t salvaged = store_.salvaged_count();
-  if (const int64_t n = salvaged; n > 0)
+  if (salvaged > 0)
     progress_.message(
         fmt::format("{} results recovered from a damaged database are taken as the strategy proposes "
                     "them again; the rest is trained",
-                    n));
-  if (!done.empty() || !requeue.empty())
+                    salvaged));
+  if (!done.empty() || !requeue.empty() || !outstanding.empty())
     progress_.message(fmt::format("resuming: {} trials counted, {} re-queued, {} of search time spent", counted,
                                   requeue.size(), format_duration(elapsed_before)));
+  // Re-queued in trial order, so that each sees the trials before it as it did when it was asked.
+  std::sort(requeue.begin(), requeue.end(), [](const Trial& a, const Trial& b) { return a.id < b.id; });
+  for (auto& t : requeue) place(std::move(t));
 
   // With a table estimator the budget is spent by the recorded training times, not wall time.
   double simulated = simulated_seconds(done);
   auto spent = [&] { return options_.simulated_time ? simulated : elapsed(); };
+  auto out_of_time = [&] { return options_.time_budget_s > 0 && spent() >= options_.time_budget_s; };
 
   const std::string metric = objective_.metrics().front().name;
   auto best_value = [&]() -> std::optional<double> {
@@ -85,102 +148,65 @@ RunOutcome Runner::run() {
 
   int64_t session_counted = 0;
   int64_t consecutive_rejections = 0;
-  std::string status = "done";
-  try {
-    while (true) {
-      // Fill the executor.
-      while (executor_.pending() < executor_.capacity()) {
-        if (counted + executor_.pending() >= options_.max_trials) break;
-        if (options_.time_budget_s > 0 && spent() >= options_.time_budget_s) break;
-        if (stop_requested()) break;
-        Trial t;
-        if (!requeue.empty()) {
-          t = requeue.front();
-          requeue.pop_front();
+  bool too_many_rejections = false;
+
+  auto fill = [&] {
+    while (!too_many_rejections && static_cast<int64_t>(outstanding.size()) < window) {
+      if (counted + static_cast<int64_t>(outstanding.size()) >= options_.max_trials) break;
+      if (out_of_time() || stop_requested()) break;
+      std::optional<Proposal> p = strategy_.ask();
+      if (!p) break;
+      Trial t;
+      t.proposal = *p;
+      // The early-stopping rule compares with the trials told before this ask, wherever and
+      // whenever the trial runs (kept in the trial so that a resume sends the same reference).
+      if (early) t.proposal.meta["median_from"] = done.size();
+      t.id = store_.begin_trial(t.proposal, strategy_.state(), window > 1 ? "queued" : "inline");
+      t.status = TrialStatus::kRunning;
+      place(std::move(t));
+    }
+  };
+
+  // Tells every result that is next in trial order, asking after each tell.
+  auto tell_in_order = [&] {
+    while (!too_many_rejections && !outstanding.empty()) {
+      auto it = outstanding.begin();
+      const int64_t id = it->first;
+      if (followers.count(id)) {
+        // Every earlier trial has been told: take the first ok result of the same architecture
+        // and fidelity, or train it if there is none.
+        followers.erase(id);
+        auto e = first_ok.find(key(it->second.proposal));
+        if (e == first_ok.end()) {
+          ready.push_front(id);
         } else {
-          std::optional<Proposal> p = strategy_.ask();
-          if (!p) break;
-          t.proposal = *p;
-          t.id = store_.begin_trial(t.proposal, strategy_.state(), "inline");
-          t.status = TrialStatus::kRunning;
-        }
-        if (std::optional<Trial> saved =
-                salvaged > 0 ? store_.find_salvaged(t.proposal.arch, t.proposal.fidelity) : std::nullopt) {
-          // Recovered from a damaged database: the result as it was, with the time it took then,
-          // so that budgets and the strategy see the same search as before the damage.
-          Trial r = t;
-          r.status = saved->status;
-          r.metrics = saved->metrics;
-          r.reason = saved->reason;
-          r.started = saved->started;
-          r.ended = saved->ended;
-          r.worker = saved->worker;
-          credited_s += std::max(0.0, r.ended - r.started);
-          simulated += simulated_seconds({r});
-          strategy_.tell(r);
-          store_.finish_trial(r, strategy_.state(), elapsed(), saved->id);
-          done.push_back(r);
-          if (counts_against_budget(r)) ++counted;
-          progress_.trial_done(r, space_.describe(r.proposal.arch), metric, counted, options_.max_trials, best_value(),
-                               elapsed(), std::nullopt);
-          continue;
-        }
-        std::optional<Trial> earlier =
-            options_.reuse_results ? store_.find_result(t.proposal.arch, t.proposal.fidelity) : std::nullopt;
-        if (earlier) {
-          // Already trained at this fidelity: reuse the stored result.
-          Trial r = t;
-          r.status = earlier->status;
-          r.metrics = earlier->metrics;
-          r.reason = fmt::format("reused trial {}", earlier->id);
+          Trial& r = it->second;
+          r.status = e->second.status;
+          r.metrics = e->second.metrics;
+          r.reason = fmt::format("reused trial {}", e->second.id);
           r.started = r.ended = unix_now();
           r.worker = "reused";
-          strategy_.tell(r);
-          store_.finish_trial(r, strategy_.state(), elapsed());
-          done.push_back(r);
-          ++counted;
-          ++session_counted;
-          progress_.trial_done(r, space_.describe(r.proposal.arch), metric, counted, options_.max_trials, best_value(),
-                               elapsed(), std::nullopt);
-          continue;
-        }
-        if (options_.early_stopping.enabled()) {
-          // The reference travels with the trial (not stored), so that the rule runs wherever it
-          // is evaluated: inline, in a worker process or on an MPI rank.
-          Trial sent = t;
-          sent.proposal.meta["median_curve"] = estimate::median_curve_to_json(
-              estimate::median_curve(done, t.proposal.fidelity, options_.early_stopping.min_trials));
-          executor_.submit(sent, eval_seed(t.proposal));
-        } else {
-          executor_.submit(t, eval_seed(t.proposal));
+          finished.insert(id);
         }
       }
-      if (executor_.pending() == 0) {
-        if (counted >= options_.max_trials || (options_.time_budget_s > 0 && spent() >= options_.time_budget_s)) {
-          status = "done";
-        } else if (stop_requested()) {
-          status = "interrupted";
-        } else if (consecutive_rejections >= options_.max_consecutive_rejections) {
-          status = "exhausted";
-        } else {
-          status = strategy_.exhausted() ? "exhausted" : "done";
-        }
-        break;
-      }
-      Trial t = executor_.collect();
+      if (!finished.count(id)) return;
+      Trial t = std::move(it->second);
+      outstanding.erase(it);
+      finished.erase(id);
+      const bool was_salvaged = salvaged_ids.erase(id) > 0;
       simulated += simulated_seconds({t});
-      t.proposal.meta.erase("median_curve");
       strategy_.tell(t);
       store_.finish_trial(t, strategy_.state(), elapsed());
-      done.push_back(t);
+      told(t);
       if (counts_against_budget(t)) {
         ++counted;
-        ++session_counted;
+        if (t.worker != "reused" && !was_salvaged) ++session_counted;
         consecutive_rejections = 0;
       } else if (++consecutive_rejections >= options_.max_consecutive_rejections) {
         progress_.message(fmt::format("{} candidates in a row broke the constraints ({}); stopping",
                                       consecutive_rejections, objective_.describe()));
-        break;
+        too_many_rejections = true;
+        return;
       }
       std::optional<double> left;
       if (session_counted > 0) {
@@ -192,6 +218,57 @@ RunOutcome Runner::run() {
       progress_.trial_done(t, space_.describe(t.proposal.arch), metric, counted, options_.max_trials, best_value(),
                            elapsed(), left);
       if (!options_.out_dir.empty()) write_outputs("running");
+      fill();
+    }
+  };
+
+  // Hands waiting trials to free workers (none once the time is up or a stop was requested).
+  auto submit_ready = [&] {
+    while (!ready.empty() && executor_.pending() < executor_.capacity()) {
+      if (out_of_time() || stop_requested()) return;
+      const Trial& t = outstanding.at(ready.front());
+      ready.pop_front();
+      if (early) {
+        // The reference travels with the trial (not stored), so that the rule runs wherever it
+        // is evaluated: inline, in a worker process or on an MPI rank.
+        const size_t n = std::min<size_t>(done.size(), t.proposal.meta.value("median_from", done.size()));
+        const std::vector<Trial> before(done.begin(), done.begin() + static_cast<std::ptrdiff_t>(n));
+        Trial sent = t;
+        sent.proposal.meta["median_curve"] = estimate::median_curve_to_json(
+            estimate::median_curve(before, t.proposal.fidelity, options_.early_stopping.min_trials));
+        executor_.submit(sent, eval_seed(t.proposal));
+      } else {
+        executor_.submit(t, eval_seed(t.proposal));
+      }
+    }
+  };
+
+  std::string status = "done";
+  try {
+    fill();
+    while (true) {
+      tell_in_order();
+      if (too_many_rejections) {
+        status = "exhausted";
+        break;
+      }
+      submit_ready();
+      if (executor_.pending() == 0) {
+        if (counted >= options_.max_trials || out_of_time()) {
+          status = "done";
+        } else if (stop_requested()) {
+          status = "interrupted";
+        } else {
+          status = strategy_.exhausted() ? "exhausted" : "done";
+        }
+        break;
+      }
+      Trial t = executor_.collect();
+      t.proposal.meta.erase("median_curve");
+      // Stored at once; told when every trial before it has been (at once when it is the next).
+      if (t.id != outstanding.begin()->first) store_.record_result(t, elapsed());
+      finished.insert(t.id);
+      outstanding[t.id] = std::move(t);
     }
   } catch (const Interrupted&) {
     status = "interrupted";

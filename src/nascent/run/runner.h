@@ -1,8 +1,11 @@
 // The search loop: ask the strategy, record the proposal, evaluate it through the executor,
-// tell the strategy, and commit the trial with the strategy's state before the next ask. On
-// resume, trials that were running when the process died are evaluated again under their own
-// ids, and the strategy continues from its stored state, so the search proposes exactly what
-// an uninterrupted run would have.
+// tell the strategy, and commit the trial with the strategy's state before the next ask. With
+// several workers, up to twice as many trials as workers are outstanding and results are told in
+// trial order (one that finishes early is stored and waits), so the proposals depend on the seed
+// and the number of workers, not on timing. On resume, trials that were running when the process
+// died are evaluated again under their own ids, stored results not yet told are told in turn, and
+// the strategy continues from its stored state, so the search proposes exactly what an
+// uninterrupted run would have.
 #pragma once
 
 #include <cstdint>

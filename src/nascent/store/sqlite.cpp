@@ -1,6 +1,12 @@
 #include "nascent/store/sqlite.h"
 
+#include <fmt/format.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
+#include <sys/statvfs.h>
+
+#include <algorithm>
+#include <cstring>
 
 #include "nascent/core/error.h"
 
@@ -26,14 +32,47 @@ Database::~Database() {
   if (db_) sqlite3_close(db_);
 }
 
+namespace {
+// Why a write to `path` may have failed when the system's error number is gone (SQLite reports a
+// full disk as SQLITE_FULL and keeps no errno): the free space of its file system, or a file size
+// limit on this process.
+std::string write_trouble(const std::string& path) {
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, std::max<size_t>(slash, 1));
+  struct statvfs fs {};
+  if (statvfs(dir.c_str(), &fs) == 0) {
+    const double free_bytes = static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize);
+    if (free_bytes < 1024.0 * 1024.0)
+      return fmt::format("no space left on the device: {:.0f} KiB free", free_bytes / 1024);
+  }
+  struct rlimit lim {};
+  if (getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
+    return fmt::format("the file size limit of this process (ulimit -f) is {} bytes", lim.rlim_cur);
+  return "";
+}
+
+// SQLite's message, with the reason when a read or write of the file failed
+// ("disk I/O error (File too large)", "database or disk is full (no space left on the device: 0 KiB free)").
+std::string sqlite_message(sqlite3* db, const std::string& path, const char* text = nullptr) {
+  if (!db) return "no connection";
+  std::string msg = text ? text : sqlite3_errmsg(db);
+  const int code = sqlite3_extended_errcode(db) & 0xff;
+  if (code != SQLITE_IOERR && code != SQLITE_FULL && code != SQLITE_CANTOPEN && code != SQLITE_READONLY) return msg;
+  const int os = sqlite3_system_errno(db);
+  const std::string why = os != 0 ? std::string(std::strerror(os)) : write_trouble(path);
+  if (!why.empty()) msg += " (" + why + ")";
+  return msg;
+}
+}  // namespace
+
 void Database::fail(const std::string& what) const {
-  throw InternalError(path_ + ": " + what + ": " + (db_ ? sqlite3_errmsg(db_) : "no connection"));
+  throw InternalError(path_ + ": " + what + ": " + sqlite_message(db_, path_));
 }
 
 void Database::exec(const std::string& sql) {
   char* err = nullptr;
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
+    const std::string msg = sqlite_message(db_, path_, err ? err : "unknown error");
     sqlite3_free(err);
     throw InternalError(path_ + ": " + msg + " in: " + sql.substr(0, 80));
   }

@@ -14,9 +14,9 @@
 namespace nascent::store {
 namespace {
 
-// 1: experiment, trial, strategy_state. 2: + strategy_event. 3: + salvaged_trial (older files are
-// upgraded on open).
-constexpr int kSchemaVersion = 3;
+// 1: experiment, trial, strategy_state. 2: + strategy_event. 3: + salvaged_trial. 4: + trial.told
+// (older files are upgraded on open).
+constexpr int kSchemaVersion = 4;
 
 constexpr const char* kEventTable = R"sql(
     CREATE TABLE strategy_event (
@@ -147,7 +147,8 @@ void Store::create_schema() {
       arch TEXT NOT NULL, arch_hash TEXT NOT NULL,
       fidelity TEXT NOT NULL, fidelity_key TEXT NOT NULL,
       meta TEXT NOT NULL, metrics TEXT NOT NULL, reason TEXT NOT NULL,
-      started REAL NOT NULL, ended REAL, worker TEXT NOT NULL);
+      started REAL NOT NULL, ended REAL, worker TEXT NOT NULL,
+      told INTEGER NOT NULL DEFAULT 1);
     CREATE INDEX trial_by_arch ON trial(arch_hash, fidelity_key);
     CREATE TABLE strategy_state (
       id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -163,6 +164,8 @@ void Store::migrate(int from_version) {
   Transaction tx(*db_);
   if (from_version < 2) db_->exec(kEventTable);
   if (from_version < 3) db_->exec(kSalvagedTable);
+  // Before version 4 every finished trial was told to the strategy as it was recorded.
+  if (from_version < 4) db_->exec("ALTER TABLE trial ADD COLUMN told INTEGER NOT NULL DEFAULT 1");
   db_->exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
   tx.commit();
 }
@@ -218,25 +221,51 @@ int64_t Store::begin_trial(const Proposal& p, const nlohmann::json& strategy_sta
   return id;
 }
 
-void Store::finish_trial(const Trial& t, const nlohmann::json& strategy_state, double elapsed_s, int64_t salvaged_id) {
-  NASCENT_CHECK(t.id > 0 && t.status != TrialStatus::kRunning, "finish_trial needs a finished trial with an id");
-  Transaction tx(*db_);
-  Statement up(*db_,
-               "UPDATE trial SET status = ?, metrics = ?, reason = ?, started = ?, ended = ?, worker = ? WHERE id = ?");
+namespace {
+// Writes a finished trial's result into its row; told = 0 while the strategy has not seen it.
+void write_result(Database& db, const Trial& t, bool told) {
+  NASCENT_CHECK(t.id > 0 && t.status != TrialStatus::kRunning, "a finished trial with an id is needed");
+  Statement up(db,
+               "UPDATE trial SET status = ?, metrics = ?, reason = ?, started = ?, ended = ?, worker = ?, told = ? "
+               "WHERE id = ?");
   up.bind(1, to_string(t.status))
       .bind(2, metrics_to_json(t.metrics).dump())
       .bind(3, t.reason)
       .bind(4, t.started)
       .bind(5, t.ended)
       .bind(6, t.worker)
-      .bind(7, t.id)
+      .bind(7, static_cast<int64_t>(told ? 1 : 0))
+      .bind(8, t.id)
       .run();
-  if (db_->changes() != 1) db_->fail(fmt::format("trial {} does not exist", t.id));
-  save_state(*db_, t.id, "tell", strategy_state);
-  Statement(*db_, "UPDATE experiment SET elapsed_s = ? WHERE id = 1").bind(1, elapsed_s).run();
+  if (db.changes() != 1) db.fail(fmt::format("trial {} does not exist", t.id));
+}
+
+void finish(Database& db, const Trial& t, bool told, double elapsed_s, int64_t salvaged_id) {
+  write_result(db, t, told);
+  Statement(db, "UPDATE experiment SET elapsed_s = ? WHERE id = 1").bind(1, elapsed_s).run();
   // A salvaged result is used once, in the same transaction that records it as this trial's.
-  if (salvaged_id > 0) Statement(*db_, "DELETE FROM salvaged_trial WHERE id = ?").bind(1, salvaged_id).run();
+  if (salvaged_id > 0) Statement(db, "DELETE FROM salvaged_trial WHERE id = ?").bind(1, salvaged_id).run();
+}
+}  // namespace
+
+void Store::finish_trial(const Trial& t, const nlohmann::json& strategy_state, double elapsed_s, int64_t salvaged_id) {
+  Transaction tx(*db_);
+  finish(*db_, t, true, elapsed_s, salvaged_id);
+  save_state(*db_, t.id, "tell", strategy_state);
   tx.commit();
+}
+
+void Store::record_result(const Trial& t, double elapsed_s, int64_t salvaged_id) {
+  Transaction tx(*db_);
+  finish(*db_, t, false, elapsed_s, salvaged_id);
+  tx.commit();
+}
+
+std::vector<int64_t> Store::untold() const {
+  Statement s(*db_, "SELECT id FROM trial WHERE told = 0 AND status != 'running' ORDER BY id");
+  std::vector<int64_t> out;
+  while (s.step()) out.push_back(s.column_int(0));
+  return out;
 }
 
 Trial Store::read_row(Statement& s) const {

@@ -2,7 +2,7 @@
 // transaction together with the strategy's state, so that after a crash at any moment the
 // database holds every completed trial and a strategy state consistent with it.
 //   experiment      one row: config, seed, status, versions, elapsed seconds
-//   trial           one row per trial: proposal, status, metrics, reason, timings, worker
+//   trial           one row per trial: proposal, status, metrics, reason, timings, worker, told
 //   strategy_state  one row: the strategy's state after the latest ask or tell
 //   strategy_event  the strategy's own progress (e.g. one row per supernet epoch of DARTS)
 //   salvaged_trial  results recovered from a damaged database, used up as the search re-proposes them
@@ -64,6 +64,11 @@ class Store {
   // atomically; with salvaged_id, the salvaged result it was taken from is used up in the same
   // transaction.
   void finish_trial(const Trial& t, const nlohmann::json& strategy_state, double elapsed_s, int64_t salvaged_id = 0);
+  // Records a finished trial whose result the strategy is not told yet (parallel searches tell
+  // results in trial order, so one that finishes early waits); finish_trial tells it later.
+  void record_result(const Trial& t, double elapsed_s, int64_t salvaged_id = 0);
+  // Finished trials recorded with record_result and not yet told, by id.
+  std::vector<int64_t> untold() const;
 
   // Results read from a damaged database (`nascent recover`): stored apart from the trials, and
   // taken when the resumed strategy proposes the same architecture at the same fidelity again.

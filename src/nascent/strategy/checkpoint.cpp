@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <sstream>
+#include <stdexcept>
 
 #include "nascent/core/error.h"
 
@@ -24,22 +25,22 @@ void save_archive_atomic(torch::serialize::OutputArchive& archive, const std::st
   if (ec) throw InputError(path, "", "cannot create the checkpoint directory: " + ec.message());
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) throw InputError(tmp, "", fmt::format("cannot write checkpoint: {}", std::strerror(errno)));
+  if (fd < 0) throw std::runtime_error(fmt::format("{}: cannot write checkpoint: {}", tmp, std::strerror(errno)));
   size_t done = 0;
   while (done < data.size()) {
     const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       ::close(fd);
-      throw InputError(tmp, "", fmt::format("cannot write checkpoint: {}", std::strerror(errno)));
+      throw std::runtime_error(fmt::format("{}: cannot write checkpoint: {}", tmp, std::strerror(errno)));
     }
     done += static_cast<size_t>(n);
   }
   // On disk before the rename makes it the checkpoint (a power cut must not leave an empty file).
   if (::fsync(fd) != 0 || ::close(fd) != 0)
-    throw InputError(tmp, "", fmt::format("cannot write checkpoint: {}", std::strerror(errno)));
+    throw std::runtime_error(fmt::format("{}: cannot write checkpoint: {}", tmp, std::strerror(errno)));
   if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    throw InputError(path, "", fmt::format("cannot replace checkpoint: {}", std::strerror(errno)));
+    throw std::runtime_error(fmt::format("{}: cannot replace checkpoint: {}", path, std::strerror(errno)));
 }
 
 bool load_archive(torch::serialize::InputArchive& archive, const std::string& path) {
