@@ -13,6 +13,7 @@
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <thread>
 
 #include "nascent/store/sqlite.h"
@@ -217,6 +218,43 @@ TEST(Workers, Kill9OfTheSearchTakesTheWorkersAndResumeEndsWithTheUninterruptedTr
   const auto rows = read_trials(db);
   ASSERT_EQ(rows.size(), 12u);
   for (size_t i = 0; i < 12; ++i) {
+    EXPECT_EQ(rows[i].status, expected[i].status) << "trial " << i + 1;
+    EXPECT_EQ(rows[i].arch, expected[i].arch) << "trial " << i + 1;
+    EXPECT_EQ(rows[i].val_accuracy, expected[i].val_accuracy) << "trial " << i + 1;
+  }
+}
+
+TEST(Workers, AKillStormOfTwelveKill9sEndsWithTheTrialsOfAnUninterruptedRun) {
+  TempDir dir;
+  const std::vector<std::string> args = {
+      "search",    "--config", "examples/smoke.yaml", "--max-trials", "16", "--seed", "8",
+      "--workers", "2",        "--strategy",          "evolution"};
+  ASSERT_EQ(run_nascent(out_to(args, dir.file("ref"))).exit_code, 0);
+  const auto expected = read_trials(dir.file("ref/experiment.db"));
+  ASSERT_EQ(expected.size(), 16u);
+
+  // Twelve kill -9s at moments drawn from a fixed seed (0.5 to 4 s after each start: while the
+  // workers load the data, inside trials, between them), each followed by --resume.
+  std::vector<std::string> run = out_to(args, dir.file("run"));
+  std::vector<std::string> resume = run;
+  resume.push_back("--resume");
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> delay_ms(500, 4000);
+  int kills = 0;
+  for (int i = 0; i < 12; ++i) {
+    const pid_t pid = start_nascent(i == 0 ? run : resume);
+    // The first start is given time to create the run, so that there is something to resume.
+    if (i == 0) wait_for(dir.file("run/experiment.db"), [](const auto& r) { return !r.empty(); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
+    kills += kill(pid, SIGKILL) == 0;
+    waitpid(pid, nullptr, 0);
+  }
+  EXPECT_GE(kills, 10);
+  auto r = run_nascent(resume);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto rows = read_trials(dir.file("run/experiment.db"));
+  ASSERT_EQ(rows.size(), 16u);
+  for (size_t i = 0; i < rows.size(); ++i) {
     EXPECT_EQ(rows[i].status, expected[i].status) << "trial " << i + 1;
     EXPECT_EQ(rows[i].arch, expected[i].arch) << "trial " << i + 1;
     EXPECT_EQ(rows[i].val_accuracy, expected[i].val_accuracy) << "trial " << i + 1;
