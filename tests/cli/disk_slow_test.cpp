@@ -7,6 +7,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -83,10 +84,35 @@ void fill_disk(const std::string& path) {
   ::close(fd);
 }
 
+// The trials of an uninterrupted run of kArgs.
+std::vector<TrialRow> uninterrupted(const TempDir& dir) {
+  const auto r = run_nascent(with_out(dir.file("ref")));
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  return read_trial_rows(dir.file("ref/experiment.db"));
+}
+
+// A search stopped by a failed write: exit 1, and its last line names a file of the run and gives
+// one of the reasons.
+void expect_stopped_by_a_write(const test::CommandResult& r, const std::string& run,
+                               const std::vector<std::string>& reasons) {
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  const std::string line = last_line(r.out);
+  EXPECT_NE(line.find("nascent: failed: " + run + "/"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::any_of(reasons.begin(), reasons.end(), [&](const std::string& why) {
+    return line.find(why) != std::string::npos;
+  })) << r.out;
+}
+
+// --resume of the run ends with the trials of the uninterrupted one.
+void expect_resume_completes(const std::string& run, const std::vector<TrialRow>& expected) {
+  const auto resumed = run_nascent(with_out(run, true));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.out;
+  expect_same_architectures(read_trial_rows(run + "/experiment.db"), expected);
+}
+
 TEST(FullDisk, ASearchStopsWithOneLineKeepsItsTrialsAndResumesWhenSpaceIsBack) {
   TempDir dir;
-  ASSERT_EQ(run_nascent(with_out(dir.file("ref"))).exit_code, 0);
-  const auto expected = read_trial_rows(dir.file("ref/experiment.db"));
+  const auto expected = uninterrupted(dir);
   ASSERT_EQ(expected.size(), 8u);
 
   const std::string disk = dir.file("disk");
@@ -107,13 +133,8 @@ TEST(FullDisk, ASearchStopsWithOneLineKeepsItsTrialsAndResumesWhenSpaceIsBack) {
     }
   });
   ASSERT_TRUE(filled) << r.out;
-  EXPECT_EQ(r.exit_code, 1) << r.out;
-  const std::string line = last_line(r.out);
-  EXPECT_NE(line.find("nascent: failed: " + run + "/"), std::string::npos) << r.out;
   // "No space left on device" from the system, or nascent's own look at the file system.
-  EXPECT_TRUE(line.find("No space left on device") != std::string::npos ||
-              line.find("no space left on the device") != std::string::npos)
-      << r.out;
+  expect_stopped_by_a_write(r, run, {"No space left on device", "no space left on the device"});
 
   std::filesystem::remove(filler);
   const auto kept = read_trial_rows(run + "/experiment.db");
@@ -121,15 +142,12 @@ TEST(FullDisk, ASearchStopsWithOneLineKeepsItsTrialsAndResumesWhenSpaceIsBack) {
   EXPECT_LT(finished(run + "/experiment.db"), 8u);
   expect_committed_trials_intact(kept, expected);
 
-  const auto resumed = run_nascent(with_out(run, true));
-  ASSERT_EQ(resumed.exit_code, 0) << resumed.out;
-  expect_same_architectures(read_trial_rows(run + "/experiment.db"), expected);
+  expect_resume_completes(run, expected);
 }
 
 TEST(FullDisk, AFileSizeLimitStopsTheSearchWithOneLineAndResumeContinues) {
   TempDir dir;
-  ASSERT_EQ(run_nascent(with_out(dir.file("ref"))).exit_code, 0);
-  const auto expected = read_trial_rows(dir.file("ref/experiment.db"));
+  const auto expected = uninterrupted(dir);
   ASSERT_EQ(expected.size(), 8u);
 
   // No file of the run may grow past 96 KiB: the database's write-ahead log reaches that after a
@@ -137,19 +155,13 @@ TEST(FullDisk, AFileSizeLimitStopsTheSearchWithOneLineAndResumeContinues) {
   const std::string run = dir.file("run");
   const auto r = test::run_nascent_during(
       with_out(run), [] {}, "trap '' XFSZ; prlimit --fsize=98304");
-  EXPECT_EQ(r.exit_code, 1) << r.out;
-  const std::string line = last_line(r.out);
-  EXPECT_NE(line.find("nascent: failed: " + run + "/"), std::string::npos) << r.out;
-  EXPECT_TRUE(line.find("File too large") != std::string::npos ||
-              line.find("the file size limit of this process (ulimit -f) is 98304 bytes") != std::string::npos)
-      << r.out;
+  expect_stopped_by_a_write(r, run,
+                            {"File too large", "the file size limit of this process (ulimit -f) is 98304 bytes"});
   const auto kept = read_trial_rows(run + "/experiment.db");
   EXPECT_GE(finished(run + "/experiment.db"), 1u);
   expect_committed_trials_intact(kept, expected);
 
-  const auto resumed = run_nascent(with_out(run, true));
-  ASSERT_EQ(resumed.exit_code, 0) << resumed.out;
-  expect_same_architectures(read_trial_rows(run + "/experiment.db"), expected);
+  expect_resume_completes(run, expected);
 }
 
 }  // namespace
