@@ -123,23 +123,33 @@ std::vector<pid_t> wait_for_new_workers(pid_t search, const std::vector<pid_t>& 
   return fresh;
 }
 
+// Starts the six-trial search and waits until two trials are with the workers and two asked
+// ahead of them; returns the search's pid and its two workers.
+std::pair<pid_t, std::vector<pid_t>> start_with_both_workers_busy(const std::string& out) {
+  const pid_t pid = start_nascent(out_to(kSixRandom, out));
+  const auto rows = wait_for(out + "/experiment.db", [](const auto& r) { return running(r) == 4; });
+  EXPECT_EQ(running(rows), 4);
+  return {pid, children_of(pid)};
+}
+
+// Waits for the search to end and expects a normal exit 0; returns its trials.
+std::vector<Row> trials_after_exit(pid_t pid, const std::string& out) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  return read_trials(out + "/experiment.db");
+}
+
 TEST(Workers, AWorkerKilledOnceIsReplacedAndItsTrialRunsAgainUnchanged) {
   TempDir dir;
   ASSERT_EQ(run_nascent(out_to(kSixRandom, dir.file("ref"))).exit_code, 0);
   const auto expected = read_trials(dir.file("ref/experiment.db"));
   const std::string out = dir.file("run");
-  const pid_t pid = start_nascent(out_to(kSixRandom, out));
-  // Two trials with the workers and two asked ahead of them.
-  auto rows = wait_for(out + "/experiment.db", [](const auto& r) { return running(r) == 4; });
-  ASSERT_EQ(running(rows), 4);
-  auto workers = children_of(pid);
+  const auto [pid, workers] = start_with_both_workers_busy(out);
   ASSERT_EQ(workers.size(), 2u);
   kill(workers[0], SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
-  rows = read_trials(out + "/experiment.db");
+  const auto rows = trials_after_exit(pid, out);
   ASSERT_EQ(rows.size(), 6u);
   for (size_t i = 0; i < rows.size(); ++i) {
     EXPECT_EQ(rows[i].status, "ok") << rows[i].reason;
@@ -152,21 +162,14 @@ TEST(Workers, AWorkerKilledOnceIsReplacedAndItsTrialRunsAgainUnchanged) {
 TEST(Workers, ATrialWhoseWorkerDiesTwiceFailsAndTheSearchGoesOn) {
   TempDir dir;
   const std::string out = dir.file("run");
-  const pid_t pid = start_nascent(out_to(kSixRandom, out));
-  auto rows = wait_for(out + "/experiment.db", [](const auto& r) { return running(r) == 4; });
-  ASSERT_EQ(running(rows), 4);
-  const auto first = children_of(pid);
+  const auto [pid, first] = start_with_both_workers_busy(out);
   ASSERT_EQ(first.size(), 2u);
   for (pid_t w : first) kill(w, SIGKILL);
   // The new workers were handed the same two trials again: killing them fails both.
   const auto second = wait_for_new_workers(pid, first);
   ASSERT_EQ(second.size(), 2u);
   for (pid_t w : second) kill(w, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
-  rows = read_trials(out + "/experiment.db");
+  const auto rows = trials_after_exit(pid, out);
   ASSERT_EQ(rows.size(), 6u);
   int failed = 0;
   for (const auto& r : rows) {
