@@ -70,6 +70,9 @@ TEST(Dashboard, SnapshotHoldsTheTrialsTheBestTheAlphasAndNeverWritesTheRun) {
     add(*s, space, {3, 3, 3, 3, 3, 3}, TrialStatus::kFailed, {});
     s->begin_trial(Proposal{Arch{space.name(), {4, 4, 4, 4, 4, 4}}, Fidelity{1, 0.5, 0, 1}, {}},
                    nlohmann::json::object(), "inline");
+    // Asked ahead of a free worker: stored as running with worker "queued", shown as waiting.
+    s->begin_trial(Proposal{Arch{space.name(), {0, 0, 0, 0, 0, 1}}, Fidelity{1, 0.5, 0, 1}, {}},
+                   nlohmann::json::object(), "queued");
     s->record_event(
         "supernet_epoch", 1,
         {{"epoch", 1}, {"train_loss", 2.0}, {"alphas", {{space.decisions()[0].name, {0.1, 0.2, 0.3, 0.2, 0.2}}}}});
@@ -84,7 +87,10 @@ TEST(Dashboard, SnapshotHoldsTheTrialsTheBestTheAlphasAndNeverWritesTheRun) {
   EXPECT_EQ(s["counts"]["ok"], 3);
   EXPECT_EQ(s["counts"]["failed"], 1);
   EXPECT_EQ(s["counts"]["running"], 1);
-  ASSERT_EQ(s["trials"].size(), 5u);
+  EXPECT_EQ(s["counts"]["queued"], 1);
+  ASSERT_EQ(s["trials"].size(), 6u);
+  EXPECT_EQ(s["trials"][4]["status"], "running");
+  EXPECT_EQ(s["trials"][5]["status"], "queued");
   EXPECT_EQ(s["trials"][0]["choices"], (std::vector<int>{0, 1, 2, 3, 4, 0}));
   EXPECT_EQ(s["trials"][3]["reason"], "loss became nan");
   // The learning curve travels as "curve", not as metrics.
@@ -115,12 +121,12 @@ TEST(Dashboard, SnapshotHoldsTheTrialsTheBestTheAlphasAndNeverWritesTheRun) {
       add(*w, space, {i % 5, 0, 0, 0, 0, 0}, TrialStatus::kOk, {{"val_accuracy", 0.1 * (i % 5)}, {"params", 500}});
   }
   const nlohmann::json later = reader.snapshot("mine");
-  EXPECT_EQ(later["trials"].size(), 15u);
+  EXPECT_EQ(later["trials"].size(), 16u);
   EXPECT_NE(later["version"], version);
   ASSERT_TRUE(later["importance"].is_object());
   EXPECT_EQ(later["importance"]["decisions"][0]["decision"], space.decisions()[0].name);
   const nlohmann::json o = reader.overview("mine");
-  EXPECT_EQ(o["trials"], 15);
+  EXPECT_EQ(o["trials"], 16);
   EXPECT_DOUBLE_EQ(o["best"].get<double>(), 0.7);
 }
 

@@ -90,19 +90,23 @@ nlohmann::json RunReader::snapshot(const std::string& name) {
   for (const auto& d : space.decisions()) decisions.push_back({{"name", d.name}, {"options", d.options}});
 
   std::map<std::string, int64_t> counts;
-  for (const char* s : {"ok", "running", "failed", "rejected", "pruned"}) counts[s] = 0;
+  for (const char* s : {"ok", "running", "queued", "failed", "rejected", "pruned"}) counts[s] = 0;
   std::vector<bool> on_front(trials.size(), false);
   for (size_t i : objective.pareto_front(trials)) on_front[i] = true;
   nlohmann::json rows = nlohmann::json::array();
   double updated = 0;
   for (size_t i = 0; i < trials.size(); ++i) {
     const Trial& t = trials[i];
-    counts[to_string(t.status)]++;
+    // A trial asked ahead of a free worker (--workers N, MPI) is stored as running with worker
+    // "queued" until a worker takes it: shown as waiting, not as training.
+    const std::string status =
+        t.status == TrialStatus::kRunning && t.worker == "queued" ? "queued" : to_string(t.status);
+    counts[status]++;
     std::vector<int> choices(space.num_decisions(), -1);
     for (size_t k = 0; k < space.num_decisions() && k < t.proposal.arch.choices.size(); ++k)
       if (space.active(t.proposal.arch, k)) choices[k] = t.proposal.arch.choices[k];
     nlohmann::json row = {{"id", t.id},
-                          {"status", to_string(t.status)},
+                          {"status", status},
                           {"fidelity", t.proposal.fidelity.key()},
                           {"arch", space.describe(t.proposal.arch)},
                           {"choices", choices},
@@ -157,8 +161,8 @@ nlohmann::json RunReader::snapshot(const std::string& name) {
   for_words["importance"] = importance;
   const std::vector<std::string> in_short = plain_summary(trials, space, objective, for_words);
 
-  const std::string version = fmt::format("{}:{}:{}:{:.3f}:{}", info.status, trials.size(), counts["running"], updated,
-                                          summary.is_object() ? summary.dump().size() : 0);
+  const std::string version = fmt::format("{}:{}:{}:{}:{:.3f}:{}", info.status, trials.size(), counts["running"],
+                                          counts["queued"], updated, summary.is_object() ? summary.dump().size() : 0);
   return {{"name", name},
           {"dir", dir_},
           {"version", version},

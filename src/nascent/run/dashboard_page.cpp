@@ -48,8 +48,8 @@ const char* const kBody = R"PAGE(</head>
 </div>
 <div id="error" class="error"></div>
 <div id="objective" class="sub"></div>
-<table id="counts"><tr><th>ok</th><th>running</th><th>failed</th><th>rejected</th><th>pruned</th></tr>
-<tr><td class="num" id="count-ok">0</td><td class="num" id="count-running">0</td><td class="num" id="count-failed">0</td>
+<table id="counts"><tr><th>ok</th><th>running</th><th>queued</th><th>failed</th><th>rejected</th><th>pruned</th></tr>
+<tr><td class="num" id="count-ok">0</td><td class="num" id="count-running">0</td><td class="num" id="count-queued">0</td><td class="num" id="count-failed">0</td>
 <td class="num" id="count-rejected">0</td><td class="num" id="count-pruned">0</td></tr></table>
 <p class="note">Search-time values are estimates at the trial's fidelity (a few epochs on part of the data), used to
 rank candidates; the model's accuracy is the final training's test accuracy.</p>
@@ -87,7 +87,7 @@ the right; blue is worse, red better.</p>
   <table id="spos-top"></table></div>
 </div>
 <h2>Trials <select id="status-filter"><option value="">all</option><option>ok</option><option>running</option>
-<option>failed</option><option>rejected</option><option>pruned</option></select></h2>
+<option>queued</option><option>failed</option><option>rejected</option><option>pruned</option></select></h2>
 <table id="trials-table"><thead></thead><tbody></tbody></table>
 <details><summary>Config</summary><pre id="config"></pre></details>
 )PAGE";
