@@ -27,6 +27,7 @@
 #include "nascent/run/plain_summary.h"
 #include "nascent/run/process_executor.h"
 #include "nascent/run/progress.h"
+#include "nascent/run/reevaluate.h"
 #include "nascent/run/report.h"
 #include "nascent/run/run_lock.h"
 #include "nascent/run/runner.h"
@@ -324,12 +325,32 @@ int run_search(const SearchFlags& f) {
   const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - job_start).count();
   const run::RunOutcome outcome = runner.run();
   const auto search_end = std::chrono::steady_clock::now();
-  const std::vector<Trial> trials = store->trials();
-  auto best = cfg.objective.best(trials);
+  std::vector<Trial> trials = store->trials();
+  const bool final_wanted = cfg.final.epochs > 0 || cfg.final.auto_epochs;
+  nlohmann::json reevaluation = nullptr;
+  bool reevaluation_interrupted = false;
+  if (outcome.status != "interrupted" && final_wanted && cfg.final.reevaluate_top > 0 && cfg.objective.best(trials)) {
+    if (cfg.estimator.name != "train") {
+      progress.message("final.reevaluate skipped: it trains candidates, and this search's estimator is " +
+                       cfg.estimator.name);
+    } else {
+      try {
+        if (remote) run::set_threads(0);  // the workers are idle now: use every core
+        const run::Reevaluation r =
+            run::reevaluate_top(*space, *store, *evaluator, cfg.objective, cfg.final.reevaluate_top,
+                                cfg.final.reevaluate, cfg.seed, progress);
+        trials = store->trials();
+        reevaluation = r.to_json(trials, cfg.objective);
+      } catch (const run::Interrupted&) {
+        reevaluation_interrupted = true;
+        progress.message("re-evaluation interrupted; the search results are complete (resume to go on)");
+      }
+    }
+  }
+  auto best = run::chosen_trial(trials, cfg.objective);
 
   nlohmann::json final = nullptr;
-  const bool final_wanted = cfg.final.epochs > 0 || cfg.final.auto_epochs;
-  if (outcome.status != "interrupted" && final_wanted && best) {
+  if (outcome.status != "interrupted" && !reevaluation_interrupted && final_wanted && best) {
     const Trial& b = trials[*best];
     // A resumed, already finished search keeps its earlier final training.
     nlohmann::json previous;
@@ -359,8 +380,11 @@ int run_search(const SearchFlags& f) {
         nlohmann::json split;
         run::TimeBudget time_budget;
         if (cfg.final.auto_epochs) {
-          // The search's time (over every session of a resumed run) and this process's set-up.
-          const double used_s = outcome.elapsed_s + setup_s;
+          // The search's time (over every session of a resumed run), this process's set-up and the
+          // re-evaluation.
+          const double after_search_s =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - search_end).count();
+          const double used_s = outcome.elapsed_s + setup_s + after_search_s;
           const double left_s = total_budget_s - used_s;
           const run::EpochFit fit = run::fit_epochs(*space, b.proposal.arch, data, final_train, cfg.final.augment,
                                                     left_s, cfg.final.min_epochs, cfg.final.max_epochs);
@@ -372,11 +396,16 @@ int run_search(const SearchFlags& f) {
           time_budget.max_epochs = cfg.final.max_epochs;
           split = {{"budget_s", total_budget_s},  {"search_s", outcome.elapsed_s}, {"setup_s", setup_s},
                    {"final_s_available", left_s}, {"final_epochs", fit.epochs},    {"fit", fit.to_json()}};
+          if (reevaluation.is_object()) split["reevaluate_s"] = reevaluation.value("seconds", 0.0);
           progress.message(fmt::format(
-              "time split: search {} of the {} budget; {} left for final training: {:.1f} s per epoch -> {} "
+              "time split: search {}{} of the {} budget; {} left for final training: {:.1f} s per epoch -> {} "
               "epochs{}",
-              run::format_duration(used_s), run::format_duration(total_budget_s),
-              run::format_duration(std::max(0.0, left_s)), fit.epoch_seconds, fit.epochs,
+              run::format_duration(outcome.elapsed_s + setup_s),
+              reevaluation.is_object()
+                  ? " and re-evaluation " + run::format_duration(reevaluation.value("seconds", 0.0))
+                  : std::string(),
+              run::format_duration(total_budget_s), run::format_duration(std::max(0.0, left_s)), fit.epoch_seconds,
+              fit.epochs,
               fit.clamped ? fmt::format(" (clamped to final.min_epochs {} .. max_epochs {})", cfg.final.min_epochs,
                                         cfg.final.max_epochs)
                           : ""));
@@ -386,6 +415,7 @@ int run_search(const SearchFlags& f) {
                              out + "/weights.pt", progress, cfg.final.auto_epochs ? &time_budget : nullptr);
         final = r.to_json();
         final["trial"] = b.id;
+        if (reevaluation.is_object()) final["reevaluation"] = reevaluation;
         if (!split.is_null()) {
           split["final_s"] = r.train_seconds;
           split["final_epochs"] = r.epochs;  // as re-planned after the first epoch

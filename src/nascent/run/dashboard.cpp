@@ -13,6 +13,7 @@
 #include "nascent/run/experiment.h"
 #include "nascent/run/outputs.h"
 #include "nascent/run/plain_summary.h"
+#include "nascent/run/reevaluate.h"
 #include "nascent/run/report.h"
 #include "nascent/store/store.h"
 
@@ -122,7 +123,7 @@ nlohmann::json RunReader::snapshot(const std::string& name) {
   }
 
   nlohmann::json best = nullptr;
-  if (const auto b = objective.best(trials)) {
+  if (const auto b = chosen_trial(trials, objective)) {
     const Trial& t = trials[*b];
     best = {{"id", t.id},
             {"value", t.metric(objective.metrics().front().name).value_or(NAN)},
@@ -192,7 +193,8 @@ nlohmann::json RunReader::overview(const std::string& name) {
   const std::vector<Trial> trials = store_->trials();
   const Objective& objective = config_->objective;
   nlohmann::json best = nullptr;
-  if (const auto b = objective.best(trials)) best = trials[*b].metric(objective.metrics().front().name).value_or(NAN);
+  if (const auto b = chosen_trial(trials, objective))
+    best = trials[*b].metric(objective.metrics().front().name).value_or(NAN);
   double updated = 0;
   for (const auto& t : trials) updated = std::max({updated, t.started, t.ended});
   return {{"name", name},

@@ -39,6 +39,15 @@ FinalOptions FinalOptions::from_config(ConfigSection& sec) {
   o.augment = sec.get_bool("augment", o.augment);
   o.label_smoothing = sec.get_double("label_smoothing", o.label_smoothing, -1, 0.5);
   o.cutout = sec.get_int("cutout", o.cutout, -1, 1024);
+  {
+    // A reevaluate section re-evaluates the 3 best unless it says otherwise.
+    const bool given = sec.has("reevaluate");
+    ConfigSection r = sec.child("reevaluate");
+    o.reevaluate_top = r.get_int("top", given ? 3 : 0, 0, 100);
+    o.reevaluate.epochs = r.get_double("epochs", o.reevaluate.epochs, 0.05, 10000);
+    o.reevaluate.data_fraction = r.get_double("data_fraction", o.reevaluate.data_fraction, 0.001, 1);
+    r.finish();
+  }
   sec.finish();
   return o;
 }

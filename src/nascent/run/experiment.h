@@ -36,6 +36,11 @@ struct FinalOptions {
   bool augment = true;          // random 2-pixel shifts and flips (images) during final training
   double label_smoothing = -1;  // overrides train.label_smoothing for final training (-1 = keep)
   int64_t cutout = -1;          // overrides train.cutout for final training (-1 = keep)
+  // final.reevaluate: before the final training, the `top` best distinct architectures of the
+  // search are trained again at this fidelity (more epochs on all the data) and the best of them
+  // is the one trained (run/reevaluate.h); top 0 = the search's best as it is.
+  int64_t reevaluate_top = 0;
+  Fidelity reevaluate = Fidelity::full(3);
   static FinalOptions from_config(ConfigSection& section);
   // The training options of the final training: `train` with this section's overrides.
   estimate::TrainOptions apply(estimate::TrainOptions train) const;

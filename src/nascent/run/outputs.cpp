@@ -14,6 +14,7 @@
 
 #include "nascent/core/error.h"
 #include "nascent/run/importance.h"
+#include "nascent/run/reevaluate.h"
 #include "nascent/space/space.h"
 
 namespace nascent::run {
@@ -122,7 +123,7 @@ nlohmann::json summary_json(const SummaryInput& in) {
   nlohmann::json counts = {{"ok", 0}, {"failed", 0}, {"rejected", 0}, {"pruned", 0}, {"running", 0}};
   for (const auto& t : trials) counts[to_string(t.status)] = counts[to_string(t.status)].get<int>() + 1;
   nlohmann::json s;
-  auto best = in.objective->best(trials);
+  auto best = chosen_trial(trials, *in.objective);
   s["best"] = best ? trial_json(trials[*best], *in.space) : nlohmann::json(nullptr);
   nlohmann::json pareto = nlohmann::json::array();
   for (size_t i : in.objective->pareto_front(trials)) pareto.push_back(trial_json(trials[i], *in.space));

@@ -7,6 +7,8 @@
 #include <map>
 #include <optional>
 
+#include "nascent/run/reevaluate.h"
+
 namespace nascent::run {
 
 namespace {
@@ -95,12 +97,22 @@ std::string short_form_legend(const std::string& space_name) {
   return it == legends.end() ? "" : it->second;
 }
 
+namespace {
+// The search's value of the trial a re-evaluation trial repeats.
+std::string reevaluated_value(const std::vector<Trial>& trials, const Trial& r, const std::string& m) {
+  const int64_t id = r.proposal.meta.value(kReevaluates, int64_t{0});
+  for (const auto& t : trials)
+    if (t.id == id && t.metric(m)) return value(*t.metric(m));
+  return "-";
+}
+}  // namespace
+
 std::vector<std::string> plain_summary(const std::vector<Trial>& trials, const space::SearchSpace& space,
                                        const Objective& objective, const nlohmann::json& summary) {
   std::vector<std::string> out;
   const ObjectiveMetric& primary = objective.metrics().front();
   const std::string m = primary.name;
-  const std::optional<size_t> best_index = objective.best(trials);
+  const std::optional<size_t> best_index = chosen_trial(trials, objective);
   if (!best_index) {
     out.push_back(trials.empty() ? "No trial has run yet."
                                  : "No trial succeeded yet, so there is no best architecture.");
@@ -116,10 +128,18 @@ std::vector<std::string> plain_summary(const std::vector<Trial>& trials, const s
     std::string scaled;
     if (auto e = best.metric("train_epochs"); e && *e != best.proposal.fidelity.epochs)
       scaled = fmt::format(", scaled by its FLOPs to {:.2g} epochs", *e);
-    std::string s = fmt::format(
-        "The best architecture is trial #{} ({}): {} {} at the search's fidelity ({}{}), an estimate that ranks "
-        "candidates rather than the model's final accuracy",
-        best.id, space.describe(best.proposal.arch), m, value(bv), fidelity_words(best.proposal.fidelity), scaled);
+    std::string s =
+        is_reevaluation(best)
+            ? fmt::format(
+                  "The best architecture is trial #{} ({}), chosen by training the best of the search again "
+                  "before the final training: {} {} at {}{} (it had {} in the search as trial #{})",
+                  best.id, space.describe(best.proposal.arch), m, value(bv), fidelity_words(best.proposal.fidelity),
+                  scaled, reevaluated_value(trials, best, m), best.proposal.meta.value(kReevaluates, int64_t{0}))
+            : fmt::format(
+                  "The best architecture is trial #{} ({}): {} {} at the search's fidelity ({}{}), an estimate that "
+                  "ranks candidates rather than the model's final accuracy",
+                  best.id, space.describe(best.proposal.arch), m, value(bv), fidelity_words(best.proposal.fidelity),
+                  scaled);
     if (peers.size() >= 3) {
       const double median = peers[peers.size() / 2]->metric(m).value_or(NAN);
       const double worst = peers.front()->metric(m).value_or(NAN);

@@ -13,6 +13,7 @@
 #include "nascent/run/outputs.h"
 #include "nascent/run/plain_summary.h"
 #include "nascent/run/progress.h"
+#include "nascent/run/reevaluate.h"
 #include "nascent/space/darts_genotype.h"
 
 namespace nascent::run {
@@ -193,6 +194,7 @@ h1 { margin-bottom: 0.2em; } .sub { color: #666; margin-top: 0; }
 table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 14px; }
 td, th { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: left; vertical-align: top; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.chosen td { font-weight: bold; }
 code { font-size: 13px; } .arch { font-family: monospace; font-size: 12px; word-break: break-all; }
 svg text { font-size: 12px; fill: #333; } .frame { fill: none; stroke: #999; } .grid { stroke: #eee; }
 .tick { fill: #666; } .label { fill: #333; font-size: 13px; }
@@ -446,7 +448,7 @@ std::string report_html(const ReportInput& in) {
 
   std::map<std::string, int> counts;
   for (const auto& t : trials) counts[to_string(t.status)]++;
-  const std::optional<size_t> best = objective.best(trials);
+  const std::optional<size_t> best = chosen_trial(trials, objective);
   const nlohmann::json& summary = in.summary;
   const std::string strategy = summary.is_object() ? summary.value("strategy", std::string()) : std::string();
   const double elapsed = summary.is_object() ? summary.value("elapsed_s", 0.0) : 0.0;
@@ -527,6 +529,27 @@ std::string report_html(const ReportInput& in) {
           format_duration(t.value("final_s", 0.0)), t.value("final_epochs", 0.0),
           format_duration(fit.value("epoch_seconds", 0.0)), fit.value("images_per_s", 0.0),
           format_duration(t.value("job_s", 0.0)));
+    }
+    if (f.contains("reevaluation") && f["reevaluation"].is_object()) {
+      // final.reevaluate: the best of the search trained again, and which one won.
+      const nlohmann::json& r = f["reevaluation"];
+      std::string rows;
+      for (const auto& c : r.value("candidates", nlohmann::json::array())) {
+        const bool won = r.contains("chosen") && r["chosen"] == c.value("trial", int64_t{-1});
+        rows += fmt::format("<tr{}><td>#{}</td><td class=\"num\">{}</td><td>#{}</td><td class=\"num\">{}</td></tr>",
+                            won ? " class=\"chosen\"" : "", c.value("search_trial", int64_t{0}),
+                            c.contains("search_" + m) ? fmt::format("{:.4f}", c["search_" + m].get<double>()) : "-",
+                            c.value("trial", int64_t{0}),
+                            c.contains(m) ? fmt::format("{:.4f}", c[m].get<double>())
+                                          : html_escape(c.value("status", std::string("-"))));
+      }
+      h += fmt::format(
+          "<div id=\"reevaluation\"><p>Before the final training, the {} best architectures of the search were "
+          "trained again at a higher fidelity ({} in all), and the best of them (in bold) was the one trained:</p>"
+          "<table><tr><th>search trial</th><th>{} in the search</th><th>re-evaluation</th><th>{} there</th></tr>{}"
+          "</table></div>",
+          r.value("candidates", nlohmann::json::array()).size(), format_duration(r.value("seconds", 0.0)),
+          html_escape(m), html_escape(m), rows);
     }
     h += "</div>\n";
   }

@@ -11,6 +11,7 @@
 #include "nascent/core/rng.h"
 #include "nascent/run/interrupt.h"
 #include "nascent/run/outputs.h"
+#include "nascent/run/reevaluate.h"
 #include "nascent/space/space.h"
 #include "nascent/store/store.h"
 #include "nascent/strategy/strategy.h"
@@ -38,11 +39,11 @@ Runner::Runner(const space::SearchSpace& space, strategy::Strategy& strategy, st
       options_(std::move(options)),
       progress_(progress) {}
 
-uint64_t Runner::eval_seed(const Proposal& p) const {
-  // The same architecture at the same fidelity always starts from the same weights, whatever
-  // order it is proposed in.
-  return Rng::derive(options_.seed, "eval/" + space_.hash(p.arch) + "/" + p.fidelity.key()).next();
+uint64_t evaluation_seed(uint64_t seed, const space::SearchSpace& space, const Proposal& p) {
+  return Rng::derive(seed, "eval/" + space.hash(p.arch) + "/" + p.fidelity.key()).next();
 }
+
+uint64_t Runner::eval_seed(const Proposal& p) const { return evaluation_seed(options_.seed, space_, p); }
 
 RunOutcome Runner::run() {
   const auto session_start = std::chrono::steady_clock::now();
@@ -110,6 +111,9 @@ RunOutcome Runner::run() {
   for (int64_t id : store_.untold()) untold.insert(id);
   std::vector<Trial> requeue;
   for (auto& t : store_.trials()) {
+    // A re-evaluation cut off before the final training is the search command's to finish (its
+    // result is never told to the strategy).
+    if (t.status == TrialStatus::kRunning && is_reevaluation(t)) continue;
     if (t.status == TrialStatus::kRunning) {
       requeue.push_back(t);
     } else if (untold.count(t.id)) {
@@ -297,7 +301,7 @@ void Runner::write_outputs(const std::string& status, const nlohmann::json& fina
   in.warnings = warnings;
   const nlohmann::json summary = summary_json(in);
   write_file_atomic(options_.out_dir + "/summary.json", summary.dump(2) + "\n");
-  if (auto b = objective_.best(trials))
+  if (auto b = chosen_trial(trials, objective_))
     write_file_atomic(
         options_.out_dir + "/best_arch.json",
         arch_file_json(trials[*b].proposal.arch, space_, options_.space_options, options_.task).dump(2) + "\n");

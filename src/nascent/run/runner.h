@@ -73,6 +73,9 @@ class Runner {
 
 // Counts against the trial budget: everything that finished except rejected candidates.
 bool counts_against_budget(const Trial& t);
+// The seed of a candidate's evaluation: the same architecture at the same fidelity always starts
+// from the same weights, whatever order it is proposed in.
+uint64_t evaluation_seed(uint64_t seed, const space::SearchSpace& space, const Proposal& p);
 // Simulated search time: the recorded train_seconds of every trial that was not a reused result.
 double simulated_seconds(const std::vector<Trial>& trials);
 
