@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs every Debian package nascent needs to build, test and run. Idempotent: packages that
 # are already installed are skipped, and apt-get is not called at all when nothing is missing.
+#   scripts/install-deps.sh              what the build, the tests and the benchmarks need
+#   scripts/install-deps.sh --sanitize   also clang, its sanitizer runtimes and libFuzzer
+#                                        (scripts/sanitize.sh, bench/fuzz.sh)
 set -euo pipefail
 
 packages=(
@@ -31,6 +34,12 @@ packages=(
   r-cran-palmerpenguins   # penguins.csv (tabular example and CSV reader tests)
   fortunes                # plain-text fortune cookies (text example and text reader tests)
 )
+if [ "${1:-}" = "--sanitize" ]; then
+  packages+=(
+    clang-14 libclang-rt-14-dev  # AddressSanitizer, UndefinedBehaviorSanitizer and libFuzzer
+    llvm-14                      # llvm-symbolizer: file and line in sanitizer reports
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do

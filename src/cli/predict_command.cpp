@@ -19,6 +19,7 @@
 #include "nascent/data/file_bytes.h"
 #include "nascent/data/image_file.h"
 #include "nascent/estimate/class_metrics.h"
+#include "nascent/export/model_description.h"
 #include "nascent/export/torchscript.h"
 #include "nascent/run/experiment.h"
 #include "nascent/run/outputs.h"
@@ -116,20 +117,20 @@ void write_predictions(const PredictFlags& f, const std::string& out, const std:
 
 // A tabular model on a CSV file: rows encoded as model.json's input.columns say; the label
 // column, when the file has it, gives labels.
-void predict_table(const PredictFlags& f, const std::string& out, torch::jit::Module& model, const nlohmann::json& desc,
-                   const std::vector<std::string>& classes) {
+void predict_table(const PredictFlags& f, const std::string& out, torch::jit::Module& model,
+                   const exporting::ModelDescription& desc, const std::vector<std::string>& classes) {
   const std::string ext = fs::path(f.data).extension().string();
   const char delim = ext == ".tsv" || ext == ".tab" ? '\t' : ',';
   const data::CsvTable t =
       data::parse_csv(data::read_file_bytes(f.data, "CSV file"), f.data, delim, /*header=*/true, /*skip_rows=*/0);
   int64_t width = 0;
-  const std::vector<float> x = data::encode_table(t, desc["input"]["columns"], f.data, width);
+  const std::vector<float> x = data::encode_table(t, desc.columns, f.data, width);
   const int64_t n = static_cast<int64_t>(t.rows.size());
   torch::Tensor logits =
       model.forward({torch::from_blob(const_cast<float*>(x.data()), {n, width}, torch::kFloat32)}).toTensor();
   const torch::Tensor p = torch::softmax(logits, 1).contiguous();
   const std::vector<float> probabilities(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
-  const std::string label_column = desc["input"].value("label_column", std::string());
+  const std::string& label_column = desc.label_column;
   int label_index = -1;
   for (size_t c = 0; c < t.columns.size(); ++c)
     if (t.columns[c] == label_column) label_index = static_cast<int>(c);
@@ -159,17 +160,12 @@ int run_predict(const PredictFlags& f) {
   const std::string desc_path = exporting::description_path(model_path);
   if (!fs::exists(desc_path))
     throw InputError(desc_path, "--model", "the model's description is missing (written beside model.pt by nascent)");
-  nlohmann::json desc;
-  try {
-    desc = nlohmann::json::parse(std::ifstream(desc_path));
-  } catch (const std::exception& e) {
-    throw InputError(desc_path, "", std::string("not valid JSON: ") + e.what());
-  }
+  const exporting::ModelDescription desc = exporting::read_model_description(desc_path);
   const std::string out = f.out.empty() ? "predictions.csv" : f.out;
   if (fs::exists(out) && !f.force)
     throw InputError(out, "--out", "exists and would be overwritten; choose another --out or add --force");
-  const std::vector<std::string> classes = desc.value("class_names", std::vector<std::string>());
-  if (desc.value("input", nlohmann::json()).contains("columns")) {
+  const std::vector<std::string>& classes = desc.class_names;
+  if (desc.table) {
     if (!fs::is_regular_file(f.data))
       throw InputError(f.data, "--data", "a table model predicts the rows of a CSV file; give one");
     run::set_threads(0);
@@ -179,14 +175,12 @@ int run_predict(const PredictFlags& f) {
     predict_table(f, out, model, desc, classes);
     return 0;
   }
-  const nlohmann::json shape = desc.value("input", nlohmann::json()).value("shape", nlohmann::json());
-  if (!shape.is_array() || shape.size() != 4)
+  if (!desc.image)
     throw InputError(
         desc_path, "input.shape",
         "nascent predict runs image models ([batch, channels, height, width]) and table models; this model takes " +
-            shape.dump());
-  const int channels = shape[1].get<int>(), side = shape[2].get<int>();
-  if (shape[3].get<int>() != side) throw InputError(desc_path, "input.shape", "expected square images");
+            desc.input_shape.dump());
+  const int channels = static_cast<int>(desc.channels), side = static_cast<int>(desc.side);
   const std::vector<Input> inputs = find_inputs(f.data, classes);
   run::set_threads(0);
   torch::jit::Module model = torch::jit::load(model_path);

@@ -2,7 +2,8 @@
 // proposals do not depend on results, so the MPI run proposes exactly what a one-process run
 // with the same seed proposes, and its trials are spread over both worker ranks. Evolution's do,
 // and rank 0 tells results in trial order: a job killed with rank 0 and resumed ends with the
-// trials of an uninterrupted MPI run.
+// trials of an uninterrupted MPI run, after one kill at a chosen moment and after a storm of
+// twenty at random moments of any rank.
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -65,8 +67,9 @@ std::string mpirun(const std::vector<std::string>& args, const std::string& log)
   return cmd + " > '" + log + "' 2>&1";
 }
 
-// The process of MPI rank 0 among the running processes, or -1.
-pid_t rank_zero() {
+// The process of MPI rank `rank` of the job marked NASCENT_MPI_KILL_TEST, or -1.
+pid_t rank_process(int rank) {
+  const std::string want = "OMPI_COMM_WORLD_RANK=" + std::to_string(rank);
   DIR* d = opendir("/proc");
   pid_t found = -1;
   while (dirent* e = readdir(d)) {
@@ -74,15 +77,38 @@ pid_t rank_zero() {
     if (pid <= 0) continue;
     std::ifstream env("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
     std::string var;
-    bool rank0 = false, ours = false;
+    bool is_rank = false, ours = false;
     while (std::getline(env, var, '\0')) {
-      rank0 |= var == "OMPI_COMM_WORLD_RANK=0";
+      is_rank |= var == want;
       ours |= var.rfind("NASCENT_MPI_KILL_TEST=", 0) == 0;
     }
-    if (rank0 && ours) found = pid;
+    if (is_rank && ours) found = pid;
   }
   closedir(d);
   return found;
+}
+
+pid_t start_job(const std::string& cmd) {
+  const pid_t job = fork();
+  if (job == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return job;
+}
+
+void expect_same_trials(const std::string& ref_db, const std::string& db, size_t n) {
+  const auto a = test::read_trial_rows(ref_db);
+  const auto b = test::read_trial_rows(db);
+  ASSERT_EQ(a.size(), n);
+  ASSERT_EQ(b.size(), n);
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].status, b[i].status) << "trial " << i + 1;
+    EXPECT_EQ(a[i].arch, b[i].arch) << "trial " << i + 1;
+    EXPECT_EQ(nlohmann::json::parse(a[i].metrics).value("val_accuracy", -1.0),
+              nlohmann::json::parse(b[i].metrics).value("val_accuracy", -1.0))
+        << "trial " << i + 1;
+  }
 }
 
 TEST(Mpi, AJobKilledWithRankZeroResumesToTheTrialsOfAnUninterruptedRun) {
@@ -94,12 +120,7 @@ TEST(Mpi, AJobKilledWithRankZeroResumesToTheTrialsOfAnUninterruptedRun) {
   run.insert(run.end(), {"--out", dir.file("run")});
   ASSERT_EQ(std::system(mpirun(ref, dir.file("ref.log")).c_str()), 0) << test::read_file(dir.file("ref.log"));
 
-  const std::string cmd = "export NASCENT_MPI_KILL_TEST=1; " + mpirun(run, dir.file("run.log"));
-  const pid_t job = fork();
-  if (job == 0) {
-    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  const pid_t job = start_job("export NASCENT_MPI_KILL_TEST=1; " + mpirun(run, dir.file("run.log")));
   // Killed when four results are in and later trials are running.
   const std::string db = dir.file("run/experiment.db");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
@@ -111,7 +132,7 @@ TEST(Mpi, AJobKilledWithRankZeroResumesToTheTrialsOfAnUninterruptedRun) {
       int done = 0, running = 0;
       for (const auto& r : test::read_trial_rows(db)) (r.status == "running" ? running : done)++;
       if (done >= 4 && running > 0) {
-        const pid_t r0 = rank_zero();
+        const pid_t r0 = rank_process(0);
         if (r0 > 0) killed = kill(r0, SIGKILL) == 0;
       }
     } catch (const std::exception&) {
@@ -124,17 +145,52 @@ TEST(Mpi, AJobKilledWithRankZeroResumesToTheTrialsOfAnUninterruptedRun) {
 
   run.push_back("--resume");
   ASSERT_EQ(std::system(mpirun(run, dir.file("resume.log")).c_str()), 0) << test::read_file(dir.file("resume.log"));
-  const auto a = test::read_trial_rows(dir.file("ref/experiment.db"));
-  const auto b = test::read_trial_rows(db);
-  ASSERT_EQ(a.size(), 10u);
-  ASSERT_EQ(b.size(), 10u);
-  for (size_t i = 0; i < a.size(); ++i) {
-    EXPECT_EQ(a[i].status, b[i].status) << "trial " << i + 1;
-    EXPECT_EQ(a[i].arch, b[i].arch) << "trial " << i + 1;
-    EXPECT_EQ(nlohmann::json::parse(a[i].metrics).value("val_accuracy", -1.0),
-              nlohmann::json::parse(b[i].metrics).value("val_accuracy", -1.0))
-        << "trial " << i + 1;
+  expect_same_trials(dir.file("ref/experiment.db"), db, 10);
+}
+
+// Twenty kill -9s at moments drawn from a fixed seed, of rank 0 (the search) or of an evaluating
+// rank, each followed by `mpirun ... --resume`: the run ends with the trials of an uninterrupted
+// MPI run with the same seed.
+TEST(Mpi, AKillStormOfTwentyKill9sOfAnyRankEndsWithTheTrialsOfAnUninterruptedRun) {
+  test::TempDir dir;
+  const std::vector<std::string> args = {"search", "--config", "examples/smoke.yaml", "--max-trials", "14",
+                                         "--seed", "9",        "--strategy",          "evolution"};
+  std::vector<std::string> ref = args, run = args;
+  ref.insert(ref.end(), {"--out", dir.file("ref")});
+  run.insert(run.end(), {"--out", dir.file("run")});
+  ASSERT_EQ(std::system(mpirun(ref, dir.file("ref.log")).c_str()), 0) << test::read_file(dir.file("ref.log"));
+  std::vector<std::string> resume = run;
+  resume.push_back("--resume");
+
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> delay_ms(300, 3000);
+  std::uniform_int_distribution<int> victim(0, 2);
+  const std::string db = dir.file("run/experiment.db");
+  int kills = 0, of_rank0 = 0;
+  for (int i = 0; i < 20; ++i) {
+    const std::string log = dir.file("storm" + std::to_string(i) + ".log");
+    const pid_t job = start_job("export NASCENT_MPI_KILL_TEST=1; " + mpirun(i == 0 ? run : resume, log));
+    // The first job is given time to create the run, so that there is something to resume.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (i == 0 && access(db.c_str(), F_OK) != 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
+    const int rank = victim(rng);
+    pid_t pid = -1;
+    while ((pid = rank_process(rank)) < 0 && waitpid(job, nullptr, WNOHANG) == 0 &&
+           std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (pid > 0 && kill(pid, SIGKILL) == 0) {
+      ++kills;
+      of_rank0 += rank == 0;
+    }
+    waitpid(job, nullptr, 0);
+    // A job that finished the run before its kill leaves nothing to interrupt.
   }
+  EXPECT_GE(kills, 15);
+  EXPECT_GE(of_rank0, 3);
+  ASSERT_EQ(std::system(mpirun(resume, dir.file("resume.log")).c_str()), 0) << test::read_file(dir.file("resume.log"));
+  expect_same_trials(dir.file("ref/experiment.db"), db, 14);
 }
 
 }  // namespace

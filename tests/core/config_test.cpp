@@ -44,6 +44,22 @@ TEST(Config, YamlScalarsAreTyped) {
   EXPECT_EQ(parse_yaml_value("[1, 2]", "k"), nlohmann::json({1, 2}));
 }
 
+// "Billion laughs": ten levels of ten aliases each would expand to 10^10 values.
+TEST(Config, AYamlAliasBombIsAnInputErrorNotAHang) {
+  std::string yaml = "{l0: &l0 [x, x, x, x, x, x, x, x, x, x]";
+  for (int i = 1; i < 10; ++i) {
+    const std::string prev = "*l" + std::to_string(i - 1);
+    yaml += ", l" + std::to_string(i) + ": &l" + std::to_string(i) + " [" + prev;
+    for (int k = 1; k < 10; ++k) yaml += ", " + prev;
+    yaml += "]";
+  }
+  yaml += "}";
+  EXPECT_NE(error_of([&] { parse_yaml_value(yaml, "k"); }).find("more than 1000000 values once YAML aliases"),
+            std::string::npos);
+  // A few levels are fine: aliases themselves are allowed.
+  EXPECT_EQ(parse_yaml_value("{a: &a [1, 2], b: *a}", "k")["b"], nlohmann::json({1, 2}));
+}
+
 TEST(Config, OverridesCreateNestedPaths) {
   nlohmann::json c = {{"fidelity", {{"epochs", 1}}}};
   apply_override(c, "fidelity.epochs=3");

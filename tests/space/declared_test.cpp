@@ -92,6 +92,26 @@ layers:
   EXPECT_EQ(params(2) - params(1), 8 * 8 * 9 + 16);
 }
 
+// Nested repeat blocks multiply: 64 x 64 x 64 copies would be 262,144 layers (and as many
+// decisions) before anything is built.
+TEST(DeclaredSpace, NestedRepeatsThatExpandTooFarAreAnInputError) {
+  const std::string bomb = R"(
+input: image
+layers:
+  - {type: conv, channels: {choice: [8, 16]}, kernel: 3}
+  - {repeat: 64, layers: [{repeat: 64, layers: [{repeat: 64, layers: [{type: batchnorm}]}]}]}
+)";
+  EXPECT_NE(error_of(bomb).find("more than 10000 layers once repeat blocks are expanded"), std::string::npos)
+      << error_of(bomb);
+  // 8 x 8 copies are fine.
+  EXPECT_NO_THROW(declared(R"(
+input: image
+layers:
+  - {type: conv, channels: {choice: [8, 16]}, kernel: 3}
+  - {repeat: 8, layers: [{repeat: 8, layers: [{type: batchnorm}]}]}
+)"));
+}
+
 TEST(DeclaredSpace, ParamsAndFlopsMatchAHandCount) {
   auto s = declared(R"(
 layers:

@@ -157,19 +157,27 @@ void ConfigSection::finish() const {
 }
 
 namespace {
-nlohmann::json yaml_to_json(const YAML::Node& n) {
+// YAML aliases share nodes, so a few lines can stand for billions of values ("billion laughs");
+// converting them to JSON would never end. No real config comes near this many values.
+constexpr int64_t kMaxYamlValues = 1000000;
+
+// Thrown by yaml_to_json when the budget runs out; the callers turn it into an InputError.
+struct TooManyValues {};
+
+nlohmann::json yaml_to_json(const YAML::Node& n, int64_t& budget) {
+  if (--budget < 0) throw TooManyValues{};
   switch (n.Type()) {
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined:
       return nullptr;
     case YAML::NodeType::Sequence: {
       nlohmann::json a = nlohmann::json::array();
-      for (const auto& e : n) a.push_back(yaml_to_json(e));
+      for (const auto& e : n) a.push_back(yaml_to_json(e, budget));
       return a;
     }
     case YAML::NodeType::Map: {
       nlohmann::json o = nlohmann::json::object();
-      for (const auto& kv : n) o[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+      for (const auto& kv : n) o[kv.first.as<std::string>()] = yaml_to_json(kv.second, budget);
       return o;
     }
     case YAML::NodeType::Scalar: {
@@ -190,6 +198,14 @@ nlohmann::json yaml_to_json(const YAML::Node& n) {
   }
   return nullptr;
 }
+
+nlohmann::json yaml_to_json(const YAML::Node& n) {
+  int64_t budget = kMaxYamlValues;
+  return yaml_to_json(n, budget);
+}
+
+const std::string kTooManyValues = fmt::format(
+    "more than {} values once YAML aliases (*name) are expanded; a config is never this large", kMaxYamlValues);
 }  // namespace
 
 nlohmann::json load_config_file(const std::string& path) {
@@ -204,6 +220,8 @@ nlohmann::json load_config_file(const std::string& path) {
     return j;
   } catch (const YAML::Exception& e) {
     throw InputError(path, fmt::format("line {}", e.mark.line + 1), e.msg);
+  } catch (const TooManyValues&) {
+    throw InputError(path, "", kTooManyValues);
   }
 }
 
@@ -257,6 +275,8 @@ nlohmann::json parse_yaml_value(const std::string& text, const std::string& wher
     return yaml_to_json(YAML::Load(text));
   } catch (const YAML::Exception& e) {
     throw InputError("--set", where, "cannot parse value '" + text + "': " + e.msg);
+  } catch (const TooManyValues&) {
+    throw InputError("--set", where, kTooManyValues);
   }
 }
 

@@ -157,6 +157,12 @@ class Parser {
     if (!j.is_object() || (!j.contains("type") && !j.contains("repeat")))
       fail(path, "expected a layer {type: ..., ...} (types: " + type_list() +
                      ") or a repeat block {repeat: N, layers: [...]}");
+    // Repeat blocks copy their layers once per count, and nested ones multiply: a few lines could
+    // declare billions of layers. No network built on a CPU comes near this many.
+    if (++parsed_ > kMaxLayers)
+      fail(path, fmt::format("the space has more than {} layers once repeat blocks are expanded (nested repeats "
+                             "multiply); declare fewer",
+                             kMaxLayers));
     DeclaredLayer l;
     l.path = path;
     if (j.contains("repeat")) return repeat(j, path, name, kind, when, out);
@@ -233,7 +239,9 @@ class Parser {
     return kind;
   }
 
+  static constexpr int64_t kMaxLayers = 10000;
   std::string file_;
+  int64_t parsed_ = 0;  // layers parsed so far, every copy of a repeated block counted
 };
 
 }  // namespace
