@@ -12,6 +12,7 @@
 #include "nascent/run/run_lock.h"
 #include "nascent/store/salvage.h"
 #include "nascent/store/store.h"
+#include "nascent/store/trial_row.h"
 
 namespace nascent::cli {
 namespace fs = std::filesystem;
@@ -45,8 +46,8 @@ int run_recover(const RecoverFlags& f) {
   int64_t kept = 0;
   std::vector<int64_t> unusable;
   for (const store::SalvagedRow& r : s.completed) {
-    try {  // a row that reads but does not make an architecture of this space is not kept
-      space->from_json(nlohmann::json::parse(r.arch), db);
+    try {  // a row that reads but that the store could not read back (damaged JSON, another space) is not kept
+      store::trial_from_row(r, *space, db);
     } catch (const std::exception&) {
       unusable.push_back(r.id);
       continue;

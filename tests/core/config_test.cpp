@@ -60,6 +60,19 @@ TEST(Config, AYamlAliasBombIsAnInputErrorNotAHang) {
   EXPECT_EQ(parse_yaml_value("{a: &a [1, 2], b: *a}", "k")["b"], nlohmann::json({1, 2}));
 }
 
+// Found by bench/fuzz.sh (config, declared): a config saved as Latin-1 ended in nlohmann's
+// "invalid UTF-8 byte" exception (exit 1) when a message showed the value.
+TEST(Config, TextThatIsNotUtf8IsAnInputErrorNamingTheLine) {
+  const std::string path = ::testing::TempDir() + "/latin1.yaml";
+  FILE* f = fopen(path.c_str(), "w");
+  fputs("seed: 3\nrun:\n  threads: caf\xe9\n", f);
+  fclose(f);
+  EXPECT_EQ(error_of([&] { load_config_file(path); }), path + ": line 3: not UTF-8 text; save the file as UTF-8");
+  EXPECT_EQ(error_of([&] { parse_yaml_value("caf\xe9", "task.path"); }),
+            "--set: task.path: the value is not UTF-8 text");
+  EXPECT_EQ(parse_yaml_value("caf\xc3\xa9", "k"), nlohmann::json("caf\xc3\xa9"));  // UTF-8 is fine
+}
+
 TEST(Config, OverridesCreateNestedPaths) {
   nlohmann::json c = {{"fidelity", {{"epochs", 1}}}};
   apply_override(c, "fidelity.epochs=3");

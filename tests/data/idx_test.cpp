@@ -1,6 +1,7 @@
 #include "nascent/data/idx.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <zlib.h>
 
 #include "nascent/core/error.h"
@@ -61,6 +62,23 @@ TEST(Idx, TruncatedFileNamesFileAndSizes) {
   nascent::test::write_file(dir.file("cut.idx.gz"), gz.substr(0, gz.size() - 12));
   EXPECT_NE(error_of(dir.file("cut.idx.gz")).find(dir.file("cut.idx.gz")), std::string::npos);
   EXPECT_NE(error_of(dir.file("cut.idx.gz")), "");
+}
+
+// Found by bench/fuzz.sh (idx): a header claiming 2.4 billion bytes of a 40-byte file made the
+// reader allocate and zero-fill them all (3 GB, 14 s) before finding the file truncated.
+TEST(Idx, AHeaderClaimingGigabytesOfASmallFileIsTruncatedWithoutAllocatingThem) {
+  TempDir dir;
+  std::string data("\x00\x00\x08\x01\x8d\x8d\x8d\x8d", 8);
+  data += std::string(32, '\x8d');
+  nascent::test::write_file(dir.file("big.idx"), data);
+  rusage before{};
+  getrusage(RUSAGE_SELF, &before);
+  EXPECT_EQ(error_of(dir.file("big.idx")),
+            dir.file("big.idx") + ": data: truncated: expected 2374864269 bytes of data for dims 2374864269, found 32");
+  rusage after{};
+  getrusage(RUSAGE_SELF, &after);
+  // Peak resident memory (KiB) grew by less than 200 MB, not by the 2.4 GB the header claims.
+  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 200 * 1024);
 }
 
 TEST(Idx, WrongMagicAndTypeAndRank) {

@@ -2,15 +2,19 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "nascent/core/error.h"
 #include "nascent/space/chain.h"
 #include "nascent/store/sqlite.h"
+#include "nascent/store/trial_row.h"
 #include "support/support.h"
 
 namespace nascent::store {
 namespace {
 
 using nascent::test::TempDir;
+namespace fs = std::filesystem;
 
 Proposal proposal(const space::SearchSpace& s, uint64_t seed) {
   Rng rng(seed);
@@ -115,6 +119,53 @@ TEST(Store, UsesWriteAheadLogging) {
   Statement s(db, "PRAGMA journal_mode");
   ASSERT_TRUE(s.step());
   EXPECT_EQ(s.column_text(0), "wal");
+}
+
+// Found by bench/fuzz.sh (store): a trial cell that is not the JSON the store writes (here a decimal
+// comma in the fidelity) escaped as nlohmann's parse_error, exit 1, with no word about recovery.
+TEST(Store, ACellThatIsNotWhatTheStoreWritesIsReportedAsDamageNamingTheTrial) {
+  TempDir dir;
+  space::ChainSpace space;
+  {
+    auto store = Store::create(dir.file("e.db"), {{"seed", 1}}, 1, space);
+    for (uint64_t i = 1; i <= 2; ++i) {
+      Trial t;
+      t.proposal = proposal(space, i);
+      t.id = store->begin_trial(t.proposal, {}, "inline");
+      t.status = TrialStatus::kOk;
+      t.metrics = {{"val_accuracy", 0.5}};
+      store->finish_trial(t, {}, 1);
+    }
+  }
+  struct Case {
+    std::string set, expected;
+    bool salvage_reads_it;  // salvage drops rows whose JSON does not parse or whose status is unknown
+  };
+  const std::vector<Case> cases = {
+      {"fidelity = '{\"epochs\": 1, \"data_fraction\": 0,25}'", "trial 2: fidelity is not valid JSON", false},
+      {"metrics = '[1, 2]'", "trial 2: metrics is not a JSON object", true},
+      {"status = 'finished'", "trial 2: unknown status", false},
+      {"fidelity = '{\"epochs\": \"two\"}'", "trial 2: fidelity holds a value of the wrong type", true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.set);
+    fs::copy_file(dir.file("e.db"), dir.file("bad.db"), fs::copy_options::overwrite_existing);
+    {
+      Database db(dir.file("bad.db"));
+      db.exec("UPDATE trial SET " + c.set + " WHERE id = 2");
+    }
+    const std::string error = test::error_of([&] { Store::open(dir.file("bad.db"), space)->trials(); });
+    EXPECT_NE(error.find("the database is damaged (" + c.expected), std::string::npos) << error;
+    EXPECT_NE(error.find("nascent recover --run"), std::string::npos) << error;
+    // `nascent recover` keeps trial 1 and leaves trial 2 out: salvage does not read it, or the
+    // check the store reads with rejects it.
+    const Salvage salvage = salvage_database(dir.file("bad.db"));
+    ASSERT_EQ(salvage.completed.size(), c.salvage_reads_it ? 2u : 1u);
+    EXPECT_NO_THROW(trial_from_row(salvage.completed[0], space, "bad.db"));
+    if (c.salvage_reads_it) {
+      EXPECT_THROW(trial_from_row(salvage.completed[1], space, "bad.db"), InputError);
+    }
+  }
 }
 
 }  // namespace

@@ -164,6 +164,21 @@ constexpr int64_t kMaxYamlValues = 1000000;
 // Thrown by yaml_to_json when the budget runs out; the callers turn it into an InputError.
 struct TooManyValues {};
 
+// Thrown by yaml_to_json for text that is not UTF-8 (a config saved as Latin-1): JSON cannot hold
+// it, so it could neither be stored with the run nor shown in a message.
+struct NotUtf8 {
+  int64_t line;
+};
+
+const std::string& utf8(const std::string& s, const YAML::Node& n) {
+  try {
+    (void)nlohmann::json(s).dump();
+  } catch (const nlohmann::json::type_error&) {
+    throw NotUtf8{n.Mark().line + 1};
+  }
+  return s;
+}
+
 nlohmann::json yaml_to_json(const YAML::Node& n, int64_t& budget) {
   if (--budget < 0) throw TooManyValues{};
   switch (n.Type()) {
@@ -177,11 +192,11 @@ nlohmann::json yaml_to_json(const YAML::Node& n, int64_t& budget) {
     }
     case YAML::NodeType::Map: {
       nlohmann::json o = nlohmann::json::object();
-      for (const auto& kv : n) o[kv.first.as<std::string>()] = yaml_to_json(kv.second, budget);
+      for (const auto& kv : n) o[utf8(kv.first.as<std::string>(), kv.first)] = yaml_to_json(kv.second, budget);
       return o;
     }
     case YAML::NodeType::Scalar: {
-      const std::string& s = n.Scalar();
+      const std::string& s = utf8(n.Scalar(), n);
       if (n.Tag() == "!") return s;  // quoted: always a string
       bool b;
       if (YAML::convert<bool>::decode(n, b) && s != "y" && s != "n" && s != "Y" && s != "N") return b;
@@ -222,6 +237,8 @@ nlohmann::json load_config_file(const std::string& path) {
     throw InputError(path, fmt::format("line {}", e.mark.line + 1), e.msg);
   } catch (const TooManyValues&) {
     throw InputError(path, "", kTooManyValues);
+  } catch (const NotUtf8& e) {
+    throw InputError(path, fmt::format("line {}", e.line), "not UTF-8 text; save the file as UTF-8");
   }
 }
 
@@ -277,6 +294,8 @@ nlohmann::json parse_yaml_value(const std::string& text, const std::string& wher
     throw InputError("--set", where, "cannot parse value '" + text + "': " + e.msg);
   } catch (const TooManyValues&) {
     throw InputError("--set", where, kTooManyValues);
+  } catch (const NotUtf8&) {
+    throw InputError("--set", where, "the value is not UTF-8 text");
   }
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -44,9 +45,19 @@ IdxArray read_idx(const std::string& path, int expected_rank) {
     total *= d;
     if (total > (int64_t(1) << 34)) throw InputError(path, "header", "array too large");
   }
-  out.bytes.resize(static_cast<size_t>(total));
-  const size_t got = f.read(out.bytes.data(), out.bytes.size());
-  if (got != out.bytes.size())
+  // Read in chunks, the buffer growing only as data arrives: a damaged header that claims
+  // gigabytes of a small file costs no more memory (or time zero-filling it) than the file.
+  constexpr size_t kChunk = size_t(1) << 22;
+  out.bytes.reserve(static_cast<size_t>(std::min<int64_t>(total, int64_t(64) << 20)));
+  size_t got = 0;
+  while (got < static_cast<size_t>(total)) {
+    const size_t want = std::min(kChunk, static_cast<size_t>(total) - got);
+    out.bytes.resize(got + want);
+    const size_t n = f.read(out.bytes.data() + got, want);
+    got += n;
+    if (n < want) break;
+  }
+  if (got != static_cast<size_t>(total))
     throw InputError(path, "data",
                      fmt::format("truncated: expected {} bytes of data for dims {}, found {}", total,
                                  fmt::join(out.dims, "x"), got));

@@ -10,6 +10,7 @@
 #include "nascent/core/error.h"
 #include "nascent/space/space.h"
 #include "nascent/store/salvage.h"
+#include "nascent/store/trial_row.h"
 
 namespace nascent::store {
 namespace {
@@ -117,7 +118,7 @@ nlohmann::json Store::read_config(const std::string& path, Access access) {
   try {
     Statement s(db, "SELECT config FROM experiment WHERE id = 1");
     if (!s.step()) throw InputError(path, "experiment", "the database holds no experiment");
-    return nlohmann::json::parse(s.column_text(0));
+    return json_cell(s.column_text(0), path, "the experiment's config");
   } catch (const InternalError& e) {
     bool has_tables = true;
     try {
@@ -174,10 +175,10 @@ ExperimentInfo Store::info() const {
   Statement s(*db_, "SELECT config, seed, status, versions, created, elapsed_s FROM experiment WHERE id = 1");
   if (!s.step()) throw InputError(db_->path(), "experiment", "the database holds no experiment");
   ExperimentInfo i;
-  i.config = nlohmann::json::parse(s.column_text(0));
+  i.config = json_cell(s.column_text(0), db_->path(), "the experiment's config");
   i.seed = static_cast<uint64_t>(s.column_int(1));
   i.status = s.column_text(2);
-  i.versions = nlohmann::json::parse(s.column_text(3));
+  i.versions = json_cell(s.column_text(3), db_->path(), "the experiment's versions");
   i.created = s.column_text(4);
   i.elapsed_s = s.column_double(5);
   return i;
@@ -269,20 +270,71 @@ std::vector<int64_t> Store::untold() const {
 }
 
 Trial Store::read_row(Statement& s) const {
+  SalvagedRow r;
+  r.id = s.column_int(0);
+  r.status = s.column_text(1);
+  r.arch = s.column_text(2);
+  r.fidelity = s.column_text(3);
+  r.meta = s.column_text(4);
+  r.metrics = s.column_text(5);
+  r.reason = s.column_text(6);
+  r.started = s.column_double(7);
+  r.ended_null = s.column_null(8);
+  r.ended = r.ended_null ? 0 : s.column_double(8);
+  r.worker = s.column_text(9);
+  try {
+    return trial_from_row(r, space_, db_->path());
+  } catch (const InputError& e) {
+    throw_damaged(db_->path(), e.field() + ": " + e.problem());
+  }
+}
+
+Trial trial_from_row(const SalvagedRow& r, const space::SearchSpace& space, const std::string& db) {
+  const std::string where = fmt::format("trial {}", r.id);
+  auto object = [&](const std::string& text, const char* column) {
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+      throw InputError(db, where, fmt::format("{} is not valid JSON ({})", column, e.what()));
+    }
+    if (!j.is_object()) throw InputError(db, where, fmt::format("{} is not a JSON object", column));
+    return j;
+  };
   Trial t;
-  t.id = s.column_int(0);
-  t.status = trial_status_from_string(s.column_text(1));
-  t.proposal.arch = space_.from_json(nlohmann::json::parse(s.column_text(2)), db_->path());
-  t.proposal.fidelity = Fidelity::from_json(nlohmann::json::parse(s.column_text(3)));
-  t.proposal.meta = nlohmann::json::parse(s.column_text(4));
-  const nlohmann::json metrics = nlohmann::json::parse(s.column_text(5));
-  for (auto it = metrics.begin(); it != metrics.end(); ++it)
-    if (it->is_number()) t.metrics[it.key()] = it->get<double>();
-  t.reason = s.column_text(6);
-  t.started = s.column_double(7);
-  t.ended = s.column_null(8) ? 0 : s.column_double(8);
-  t.worker = s.column_text(9);
+  t.id = r.id;
+  try {
+    t.status = trial_status_from_string(r.status);
+  } catch (const InternalError&) {
+    throw InputError(db, where, "unknown status");
+  }
+  t.proposal.arch = space.from_json(object(r.arch, "arch"), db);
+  try {
+    t.proposal.fidelity = Fidelity::from_json(object(r.fidelity, "fidelity"));
+  } catch (const nlohmann::json::exception&) {
+    throw InputError(db, where, "fidelity holds a value of the wrong type");
+  }
+  try {  // the strategy's own notes: any JSON (null when a strategy left none)
+    t.proposal.meta = nlohmann::json::parse(r.meta);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(db, where, fmt::format("meta is not valid JSON ({})", e.what()));
+  }
+  const nlohmann::json metrics = object(r.metrics, "metrics");
+  for (const auto& [key, value] : metrics.items())
+    if (value.is_number()) t.metrics[key] = value.get<double>();
+  t.reason = r.reason;
+  t.started = r.started;
+  t.ended = r.ended_null ? 0 : r.ended;
+  t.worker = r.worker;
   return t;
+}
+
+nlohmann::json json_cell(const std::string& text, const std::string& db, const std::string& what) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw_damaged(db, fmt::format("{} is not valid JSON: {}", what, e.what()));
+  }
 }
 
 static const char* kTrialColumns = "id, status, arch, fidelity, meta, metrics, reason, started, ended, worker";
@@ -304,7 +356,7 @@ std::optional<Trial> Store::trial(int64_t id) const {
 std::optional<nlohmann::json> Store::strategy_state() const {
   Statement s(*db_, "SELECT state FROM strategy_state WHERE id = 1");
   if (!s.step()) return std::nullopt;
-  return nlohmann::json::parse(s.column_text(0));
+  return json_cell(s.column_text(0), db_->path(), "the strategy state");
 }
 
 std::optional<Trial> Store::first_row(const std::string& table_and_filter, const Arch& arch, const Fidelity& f) const {
@@ -367,7 +419,8 @@ std::vector<StoredEvent> Store::events(const std::string& kind) const {
   if (!kind.empty()) s.bind(1, kind);
   std::vector<StoredEvent> out;
   while (s.step())
-    out.push_back({s.column_text(0), s.column_int(1), nlohmann::json::parse(s.column_text(2)), s.column_double(3)});
+    out.push_back({s.column_text(0), s.column_int(1), json_cell(s.column_text(2), db_->path(), "a strategy event"),
+                   s.column_double(3)});
   return out;
 }
 
