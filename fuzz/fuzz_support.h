@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -20,9 +21,8 @@ namespace nascent::fuzz {
 inline const std::string& scratch_dir() {
   static const std::string dir = [] {
     const char* base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-    std::string d = std::string(base) + "/nascent-fuzz-" + std::to_string(getpid());
-    std::string cmd = "mkdir -p '" + d + "'";
-    if (std::system(cmd.c_str()) != 0) std::abort();
+    const std::string d = std::string(base) + "/nascent-fuzz-" + std::to_string(getpid());
+    std::filesystem::create_directories(d);
     return d;
   }();
   return dir;

@@ -111,14 +111,26 @@ void expect_same_trials(const std::string& ref_db, const std::string& db, size_t
   }
 }
 
+// An evolution search on the smoke config; `ref` runs it uninterrupted with mpirun (asserted to
+// succeed) into dir/ref, `run` is the same command into dir/run.
+struct MpiRuns {
+  std::vector<std::string> ref, run;
+};
+MpiRuns reference_and_run(const test::TempDir& dir, int max_trials, int seed) {
+  const std::vector<std::string> args = {
+      "search", "--config",           "examples/smoke.yaml", "--max-trials", std::to_string(max_trials),
+      "--seed", std::to_string(seed), "--strategy",          "evolution"};
+  MpiRuns r{args, args};
+  r.ref.insert(r.ref.end(), {"--out", dir.file("ref")});
+  r.run.insert(r.run.end(), {"--out", dir.file("run")});
+  EXPECT_EQ(std::system(mpirun(r.ref, dir.file("ref.log")).c_str()), 0) << test::read_file(dir.file("ref.log"));
+  return r;
+}
+
 TEST(Mpi, AJobKilledWithRankZeroResumesToTheTrialsOfAnUninterruptedRun) {
   test::TempDir dir;
-  const std::vector<std::string> args = {"search", "--config", "examples/smoke.yaml", "--max-trials", "10",
-                                         "--seed", "6",        "--strategy",          "evolution"};
-  std::vector<std::string> ref = args, run = args;
-  ref.insert(ref.end(), {"--out", dir.file("ref")});
-  run.insert(run.end(), {"--out", dir.file("run")});
-  ASSERT_EQ(std::system(mpirun(ref, dir.file("ref.log")).c_str()), 0) << test::read_file(dir.file("ref.log"));
+  auto [ref, run] = reference_and_run(dir, 10, 6);
+  if (::testing::Test::HasFailure()) return;
 
   const pid_t job = start_job("export NASCENT_MPI_KILL_TEST=1; " + mpirun(run, dir.file("run.log")));
   // Killed when four results are in and later trials are running.
@@ -153,12 +165,8 @@ TEST(Mpi, AJobKilledWithRankZeroResumesToTheTrialsOfAnUninterruptedRun) {
 // MPI run with the same seed.
 TEST(Mpi, AKillStormOfTwentyKill9sOfAnyRankEndsWithTheTrialsOfAnUninterruptedRun) {
   test::TempDir dir;
-  const std::vector<std::string> args = {"search", "--config", "examples/smoke.yaml", "--max-trials", "14",
-                                         "--seed", "9",        "--strategy",          "evolution"};
-  std::vector<std::string> ref = args, run = args;
-  ref.insert(ref.end(), {"--out", dir.file("ref")});
-  run.insert(run.end(), {"--out", dir.file("run")});
-  ASSERT_EQ(std::system(mpirun(ref, dir.file("ref.log")).c_str()), 0) << test::read_file(dir.file("ref.log"));
+  auto [ref, run] = reference_and_run(dir, 14, 9);
+  if (::testing::Test::HasFailure()) return;
   std::vector<std::string> resume = run;
   resume.push_back("--resume");
 
