@@ -42,8 +42,9 @@ IdxArray read_idx(const std::string& path, int expected_rank) {
     const int64_t d = (int64_t(b[0]) << 24) | (int64_t(b[1]) << 16) | (int64_t(b[2]) << 8) | b[3];
     if (d <= 0) throw InputError(path, "header", fmt::format("dimension {} is {}; expected > 0", i, d));
     out.dims.push_back(d);
+    // Checked before multiplying: two 32-bit dimensions can overflow int64_t.
+    if (d > (int64_t(1) << 34) / total) throw InputError(path, "header", "array too large");
     total *= d;
-    if (total > (int64_t(1) << 34)) throw InputError(path, "header", "array too large");
   }
   // Read in chunks, the buffer growing only as data arrives: a damaged header that claims
   // gigabytes of a small file costs no more memory (or time zero-filling it) than the file.
