@@ -90,6 +90,11 @@ TEST(Cli, BadArchitectureFileExits2AndNamesTheProblem) {
   r = run_nascent({"profile", "--arch", dir.file("b.json")});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.out.find(dir.file("b.json") + ": not valid JSON"), std::string::npos) << r.out;
+  // Found by bench/fuzz.sh arch: a number too large for a double escaped the JSON reader as an internal error.
+  test::write_file(dir.file("c.json"), R"({"space": "chain", "choices": {"s1_blocks": 328282e06972}})");
+  r = run_nascent({"profile", "--arch", dir.file("c.json")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find(dir.file("c.json") + ": not valid JSON"), std::string::npos) << r.out;
 }
 
 TEST(Cli, ExportNamesAMissingOrUnreadableWeightsFile) {

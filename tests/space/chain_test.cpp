@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <tuple>
 
 #include "nascent/core/config.h"
 #include "nascent/core/error.h"
@@ -181,6 +182,20 @@ TEST(SpaceRegistry, ConfigOptionsAreValidated) {
     FAIL();
   } catch (const InputError& e) {
     EXPECT_EQ(std::string(e.what()), "c.yaml: space.chain.kernels: kernel sizes must be odd, got 4");
+  }
+  // Found by bench/fuzz.sh config: a repeated option reached the space's own invariant check (exit 1).
+  for (const auto& [key, value, message] : std::vector<std::tuple<std::string, nlohmann::json, std::string>>{
+           {"widths", {{16, 24}, {32, 32}}, "space.chain.widths[1]: option 32 is listed twice"},
+           {"blocks", {2, 2}, "space.chain.blocks: option 2 is listed twice"},
+           {"kernels", {3, 3}, "space.chain.kernels: option 3 is listed twice"},
+           {"expansions", {1, 4, 4}, "space.chain.expansions: option 4 is listed twice"}}) {
+    ConfigSection twice(nlohmann::json{{key, value}}, "space.chain", "c.yaml");
+    try {
+      make_space("chain", twice);
+      FAIL() << key;
+    } catch (const InputError& e) {
+      EXPECT_EQ(std::string(e.what()), "c.yaml: " + message);
+    }
   }
   ConfigSection u(nlohmann::json{{"stems", 8}}, "space.chain", "c.yaml");
   EXPECT_THROW(make_space("chain", u), InputError);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "nascent/core/config.h"
 #include "nascent/core/error.h"
 #include "nascent/estimate/profile.h"
@@ -78,6 +80,20 @@ TEST(CnnSpace, OptionsAreCheckedAndNamed) {
   }
   ConfigSection even(nlohmann::json{{"kernels", {3, 4}}}, "space.cnn", "c.yaml");
   EXPECT_THROW(CnnOptions::from_config(even), InputError);
+  // Found by bench/fuzz.sh config: a repeated option reached the space's own invariant check (exit 1).
+  for (const auto& [key, value, message] : std::vector<std::tuple<std::string, nlohmann::json, std::string>>{
+           {"widths", {{16, 16}, {32}}, "space.cnn.widths[0]: option 16 is listed twice"},
+           {"stems", {8, 8}, "space.cnn.stems: option 8 is listed twice"},
+           {"blocks", {1, 2, 1}, "space.cnn.blocks: option 1 is listed twice"},
+           {"kernels", {3, 5, 5}, "space.cnn.kernels: option 5 is listed twice"}}) {
+    ConfigSection twice(nlohmann::json{{key, value}}, "space.cnn", "c.yaml");
+    try {
+      CnnOptions::from_config(twice);
+      FAIL() << key;
+    } catch (const InputError& e) {
+      EXPECT_EQ(std::string(e.what()), "c.yaml: " + message);
+    }
+  }
   // Four halvings do not fit a 4x4 input; three stages of a 28x28 one do.
   ConfigSection five(nlohmann::json{{"widths", {{8}, {8}, {8}, {8}, {8}}}}, "space.cnn", "c.yaml");
   CnnSpace deep(CnnOptions::from_config(five));

@@ -60,7 +60,7 @@ nlohmann::json read_summary(const std::string& dir) {
   if (!in) return nullptr;
   try {
     return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error&) {
+  } catch (const nlohmann::json::exception&) {
     return nullptr;  // being replaced at this moment: the next poll reads it
   }
 }

@@ -796,7 +796,7 @@ std::string write_report(const std::string& run_dir, const store::Store& store, 
   if (summary) {
     try {
       in.summary = nlohmann::json::parse(summary);
-    } catch (const nlohmann::json::parse_error&) {
+    } catch (const nlohmann::json::exception&) {
       in.summary = nullptr;  // a report without the summary's parts rather than none
     }
   }

@@ -107,10 +107,13 @@ ChainOptions ChainOptions::from_config(ConfigSection& sec) {
   if (o.strides.size() != o.widths.size())
     sec.fail("strides", fmt::format("expected one stride per stage ({}), got {}", o.widths.size(), o.strides.size()));
   o.blocks = sec.get_ints("blocks", o.blocks, 1, 16);
+  require_distinct(sec, "blocks", int_options(o.blocks));
   o.kernels = sec.get_ints("kernels", o.kernels, 1, 11);
   for (auto k : o.kernels)
     if (k % 2 == 0) sec.fail("kernels", fmt::format("kernel sizes must be odd, got {}", k));
+  require_distinct(sec, "kernels", int_options(o.kernels));
   o.expansions = sec.get_ints("expansions", o.expansions, 1, 12);
+  require_distinct(sec, "expansions", int_options(o.expansions));
   o.activations = read_activations(sec, "activations", o.activations);
   sec.finish();
   return o;

@@ -126,6 +126,7 @@ std::vector<std::string> read_options(ConfigSection& sec, const std::string& key
 CnnOptions CnnOptions::from_config(ConfigSection& sec) {
   CnnOptions o;
   o.stems = sec.get_ints("stems", o.stems, 1, 4096);
+  require_distinct(sec, "stems", int_options(o.stems));
   o.widths = read_stage_widths(sec, "widths", o.widths, 6);
   if (const nlohmann::json b = sec.get_json("blocks"); b.is_array() && !b.empty() && b[0].is_array()) {
     // One list per stage; 0 (stage left out) allowed.
@@ -148,11 +149,13 @@ CnnOptions CnnOptions::from_config(ConfigSection& sec) {
     }
   } else {
     o.blocks = sec.get_ints("blocks", o.blocks, 1, 16);
+    require_distinct(sec, "blocks", int_options(o.blocks));
   }
   o.kinds = read_options(sec, "kinds", o.kinds, {"plain", "residual"});
   o.kernels = sec.get_ints("kernels", o.kernels, 1, 11);
   for (auto k : o.kernels)
     if (k % 2 == 0) sec.fail("kernels", fmt::format("kernel sizes must be odd, got {}", k));
+  require_distinct(sec, "kernels", int_options(o.kernels));
   o.downsamples = read_options(sec, "downsamples", o.downsamples, {"maxpool", "stride"});
   o.se = read_options(sec, "se", o.se, {"no", "yes"});
   o.activations = read_activations(sec, "activations", o.activations);

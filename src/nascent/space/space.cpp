@@ -354,6 +354,7 @@ std::vector<std::vector<int64_t>> read_stage_widths(ConfigSection& sec, const st
         sec.fail(field, "expected integers from 1 to 4096, got " + x.dump());
       ws.push_back(x.get<int64_t>());
     }
+    require_distinct(sec, field, int_options(ws));
     out.push_back(ws);
   }
   return out;
