@@ -13,6 +13,7 @@
 #include <array>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -58,6 +59,64 @@ TEST(Mpi, RanksEvaluateTheSameProposalsAsOneProcess) {
     workers.insert(b[i][2]);
   }
   EXPECT_EQ(workers, (std::set<std::string>{"mpi-rank-1", "mpi-rank-2"}));
+}
+
+// examples/cluster/hostfile as its header says to run it: its slot count places the ranks (a
+// fourth rank does not fit without --oversubscribe), and the search spreads over both workers.
+TEST(Mpi, TheClusterHostfileExampleRuns) {
+  test::TempDir dir;
+  const std::string launch =
+      "cd '" + test::source_dir() + "' && mpirun --allow-run-as-root --hostfile examples/cluster/hostfile -np ";
+  const std::string search =
+      " '" + test::nascent_binary() + "' search --config examples/smoke.yaml --max-trials 4 --seed 2 --out '";
+  std::string cmd = launch + "3" + search + dir.file("run") + "' > '" + dir.file("run.log") + "' 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << test::read_file(dir.file("run.log"));
+  EXPECT_NE(test::read_file(dir.file("run.log")).find("2 MPI worker ranks"), std::string::npos);
+  std::set<std::string> workers;
+  int ok = 0;
+  store::Database db(dir.file("run/experiment.db"));
+  store::Statement s(db, "SELECT status, worker FROM trial ORDER BY id");
+  while (s.step()) {
+    ok += s.column_text(0) == "ok";
+    workers.insert(s.column_text(1));
+  }
+  EXPECT_EQ(ok, 4);
+  EXPECT_EQ(workers, (std::set<std::string>{"mpi-rank-1", "mpi-rank-2"}));
+
+  cmd = launch + "4" + search + dir.file("four") + "' > '" + dir.file("four.log") + "' 2>&1";
+  EXPECT_NE(std::system(cmd.c_str()), 0);
+  EXPECT_NE(test::read_file(dir.file("four.log")).find("not enough slots"), std::string::npos)
+      << test::read_file(dir.file("four.log"));
+}
+
+// A worker rank reads the data from NASCENT_TASK_PATH when it is set (nodes that hold the data at
+// another path than rank 0's): with a folder of links to the same files the search runs on the
+// workers; with an empty folder the workers cannot load it and stop the job naming that folder,
+// although rank 0's own path is fine.
+TEST(Mpi, AWorkerRankReadsTheDataFromItsOwnTaskPath) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir.file("node-data"));
+  std::filesystem::create_directories(dir.file("empty"));
+  for (const auto& e : std::filesystem::directory_iterator("/usr/share/datasets/fashion-mnist"))
+    std::filesystem::create_symlink(e.path(), dir.file("node-data/" + e.path().filename().string()));
+  auto search = [&](const std::string& data, const std::string& out) {
+    const std::string cmd =
+        "cd '" + test::source_dir() + "' && mpirun --allow-run-as-root --oversubscribe -np 3 -x NASCENT_TASK_PATH='" +
+        data + "' '" + test::nascent_binary() +
+        "' search --config examples/smoke.yaml --max-trials 3 --seed 2 --out '" + out + "' > '" + out + ".log' 2>&1";
+    return std::system(cmd.c_str());
+  };
+  ASSERT_EQ(search(dir.file("node-data"), dir.file("linked")), 0) << test::read_file(dir.file("linked.log"));
+  store::Database db(dir.file("linked/experiment.db"));
+  store::Statement s(db, "SELECT status, worker FROM trial ORDER BY id");
+  int ok = 0;
+  while (s.step()) ok += s.column_text(0) == "ok" && s.column_text(1).rfind("mpi-rank-", 0) == 0;
+  EXPECT_EQ(ok, 3);
+
+  EXPECT_NE(search(dir.file("empty"), dir.file("none")), 0);
+  const std::string log = test::read_file(dir.file("none.log"));
+  EXPECT_NE(log.find("(mpi rank "), std::string::npos) << log;
+  EXPECT_NE(log.find(dir.file("empty")), std::string::npos) << log;
 }
 
 std::string mpirun(const std::vector<std::string>& args, const std::string& log) {

@@ -147,7 +147,10 @@ int worker_loop() {
   const std::string hello = recv_string(0, &tag, nullptr);
   if (tag == kTagStop) return 0;  // rank 0 stopped before the search began
   const auto h = nlohmann::json::parse(hello);
-  WorkerSession session(h.at("config"), fmt::format("mpi rank {}", rank()), h.at("threads").get<int>());
+  nlohmann::json config = h.at("config");
+  // Nodes that hold the data at another path than rank 0's say where (docs/cluster.md).
+  if (const char* path = std::getenv("NASCENT_TASK_PATH"); path && *path) config["task"]["path"] = path;
+  WorkerSession session(config, fmt::format("mpi rank {}", rank()), h.at("threads").get<int>());
   while (true) {
     const std::string req = recv_string(0, &tag, nullptr);
     if (tag == kTagStop) return 0;
