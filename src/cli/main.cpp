@@ -69,8 +69,9 @@ int run(int argc, char** argv) {
   search->add_flag("--resume", sf.resume, "Continue the experiment in --out where it stopped");
   search->add_option("--seed", sf.seed, "Experiment seed (overrides `seed`)");
   search->add_option("--strategy", sf.strategy, "Search strategy (overrides strategy.name)");
-  search->add_option("--estimator", sf.estimator,
-                     "Performance estimator: train, proxy:NAME (synflow, jacob_cov, ...) or table (estimator.name)");
+  search->add_option(
+      "--estimator", sf.estimator,
+      "Performance estimator: train, proxy:NAME (synflow, jacob_cov, ...), table or synthetic (estimator.name)");
   search->add_option("--scheduler", sf.scheduler,
                      "Multi-fidelity scheduler: none | sha | hyperband (overrides scheduler.name)");
   search->add_option("--prefilter", sf.prefilter,

@@ -135,6 +135,20 @@ TEST(Runner, RunsTheBudgetAndWritesOutputs) {
   EXPECT_EQ(csv.substr(0, 28), "trial,status,fidelity,arch,e");
   const auto best_arch = nlohmann::json::parse(nascent::test::read_file(dir.file("best_arch.json")));
   EXPECT_EQ(s.space.from_json(best_arch, "best_arch.json"), trials[*s.objective.best(trials)].proposal.arch);
+  // Where the coordinator's time went: the parts add up to at most the session, and nearly all of
+  // it here is the inline evaluations (inside submit or collect).
+  const auto events = s.store->events("coordinator");
+  ASSERT_EQ(events.size(), 1u);
+  const nlohmann::json& c = events[0].data;
+  EXPECT_EQ(c["trials"], 4);
+  EXPECT_EQ(c["workers"], 1);
+  double parts = 0;
+  for (const char* k : {"ask_s", "tell_s", "strategy_state_s", "store_s", "outputs_s", "submit_s", "wait_s"}) {
+    EXPECT_GE(c[k].get<double>(), 0) << k;
+    parts += c[k].get<double>();
+  }
+  EXPECT_LE(parts, c["session_s"].get<double>() + 1e-6);
+  EXPECT_GT(c["submit_s"].get<double>() + c["wait_s"].get<double>(), 0.5 * c["session_s"].get<double>());
 }
 
 TEST(Runner, RejectsConstraintBreakersWithoutTrainingThem) {

@@ -9,6 +9,7 @@
 #include "nascent/core/error.h"
 #include "nascent/estimate/proxies.h"
 #include "nascent/estimate/proxy_evaluator.h"
+#include "nascent/estimate/synthetic_evaluator.h"
 #include "nascent/estimate/table_evaluator.h"
 
 namespace nascent::estimate {
@@ -20,12 +21,14 @@ EstimatorOptions EstimatorOptions::from_config(ConfigSection& sec) {
   if (o.name.rfind("proxy:", 0) == 0) {
     if (!is_proxy(o.proxy()))
       sec.fail("name", fmt::format("unknown proxy '{}'; known: {}", o.proxy(), fmt::join(proxy_names(), ", ")));
-  } else if (o.name != "train" && o.name != "table") {
-    sec.fail("name", fmt::format("unknown estimator '{}'; expected train, table or proxy:NAME with NAME one of {}",
-                                 o.name, fmt::join(proxy_names(), ", ")));
+  } else if (o.name != "train" && o.name != "table" && o.name != "synthetic") {
+    sec.fail("name",
+             fmt::format("unknown estimator '{}'; expected train, table, synthetic or proxy:NAME with NAME one of {}",
+                         o.name, fmt::join(proxy_names(), ", ")));
   }
   o.table = sec.get_string("table", o.table);
   if (o.name == "table" && o.table.empty()) sec.fail("table", "estimator table needs the CSV file of measured results");
+  o.cost_seconds = sec.get_double("cost_seconds", o.cost_seconds, 0, 86400);
   o.batch_size = sec.get_int("batch_size", o.batch_size, 2, 100000);
   sec.finish();
   return o;
@@ -53,6 +56,7 @@ std::unique_ptr<Evaluator> make_evaluator(const EstimatorOptions& o, const space
   if (!o.proxy().empty())
     return std::make_unique<ProxyEvaluator>(space, data, ProxyOptions{o.proxy(), o.batch_size}, objective);
   if (o.name == "table") return std::make_unique<TableEvaluator>(space, o.table, objective);
+  if (o.name == "synthetic") return std::make_unique<SyntheticEvaluator>(space, o.cost_seconds, objective);
   return std::make_unique<TrainingEvaluator>(space, data, train, objective);
 }
 

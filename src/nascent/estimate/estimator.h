@@ -1,6 +1,7 @@
 // Which performance estimator a search uses, from the config's `estimator:` section: training
-// at the proposal's fidelity (train), a zero-cost proxy (proxy:NAME), or a table of measured
-// results (table). make_evaluator builds the matching Evaluator.
+// at the proposal's fidelity (train), a zero-cost proxy (proxy:NAME), a table of measured
+// results (table), or a fixed-cost stand-in for benchmarking the search itself (synthetic). make_evaluator builds the
+// matching Evaluator.
 #pragma once
 
 #include <memory>
@@ -16,11 +17,13 @@ class ConfigSection;
 namespace nascent::estimate {
 
 struct EstimatorOptions {
-  std::string name =
-      "train";        // train | proxy:NAME (synflow, jacob_cov, naswot, snip, grad_norm, fisher, params, flops) | table
-  std::string table;  // name table: CSV of measured results (see table_evaluator.h)
-  int64_t batch_size = 64;  // name proxy:*: examples in the scoring mini-batch
-  std::string file;         // the config file, for messages about the table
+  // train | proxy:NAME (synflow, jacob_cov, naswot, snip, grad_norm, fisher, params, flops) | table |
+  // synthetic (no training: a fixed cost and made-up metrics, for benchmarking the search itself)
+  std::string name = "train";
+  std::string table;          // name table: CSV of measured results (see table_evaluator.h)
+  double cost_seconds = 1.0;  // name synthetic: wall-clock seconds each candidate takes
+  int64_t batch_size = 64;    // name proxy:*: examples in the scoring mini-batch
+  std::string file;           // the config file, for messages about the table
 
   // Reads and checks the section; an unknown name or proxy is an InputError naming the field.
   static EstimatorOptions from_config(ConfigSection& section);

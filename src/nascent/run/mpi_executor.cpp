@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <mpi.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -142,8 +143,29 @@ Trial MpiExecutor::collect() {
   return t;
 }
 
+namespace {
+
+// Waits for rank 0's next message by polling, with pauses from 0.1 ms doubling up to 10 ms,
+// instead of blocking in MPI_Probe: OpenMPI's blocking calls spin at full speed, so idle worker
+// ranks would take the cores of the ranks (or the final training) that share their node, and on
+// an oversubscribed node rank 0's (bench/scale).
+void wait_for_rank0() {
+  int flag = 0;
+  MPI_Status st;
+  auto pause = std::chrono::microseconds(100);
+  while (true) {
+    MPI_Iprobe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
+    if (flag) return;
+    std::this_thread::sleep_for(pause);
+    pause = std::min<std::chrono::microseconds>(2 * pause, std::chrono::milliseconds(10));
+  }
+}
+
+}  // namespace
+
 int worker_loop() {
   int tag = 0;
+  wait_for_rank0();
   const std::string hello = recv_string(0, &tag, nullptr);
   if (tag == kTagStop) return 0;  // rank 0 stopped before the search began
   const auto h = nlohmann::json::parse(hello);
@@ -152,6 +174,7 @@ int worker_loop() {
   if (const char* path = std::getenv("NASCENT_TASK_PATH"); path && *path) config["task"]["path"] = path;
   WorkerSession session(config, fmt::format("mpi rank {}", rank()), h.at("threads").get<int>());
   while (true) {
+    wait_for_rank0();
     const std::string req = recv_string(0, &tag, nullptr);
     if (tag == kTagStop) return 0;
     send_string(session.handle(req), 0, kTagResult);

@@ -150,6 +150,20 @@ RunOutcome Runner::run() {
     return done[*b].metric(metric);
   };
 
+  // Where the coordinator's time goes (bench/scale): stored as the "coordinator" event at the end
+  // of each session. Waiting for results is `wait`; the rest is the coordinator at work.
+  struct {
+    double ask = 0, tell = 0, state = 0, store = 0, outputs = 0, submit = 0, wait = 0;
+  } spent_in;
+  auto timed = [](double& total, auto&& work) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto result = work();
+    total += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return result;
+  };
+
+  auto next_outputs = std::chrono::steady_clock::now();  // when trials.csv and summary.json are due
+
   int64_t session_counted = 0;
   int64_t consecutive_rejections = 0;
   bool too_many_rejections = false;
@@ -158,14 +172,16 @@ RunOutcome Runner::run() {
     while (!too_many_rejections && static_cast<int64_t>(outstanding.size()) < window) {
       if (counted + static_cast<int64_t>(outstanding.size()) >= options_.max_trials) break;
       if (out_of_time() || stop_requested()) break;
-      std::optional<Proposal> p = strategy_.ask();
+      std::optional<Proposal> p = timed(spent_in.ask, [&] { return strategy_.ask(); });
       if (!p) break;
       Trial t;
       t.proposal = *p;
       // The early-stopping rule compares with the trials told before this ask, wherever and
       // whenever the trial runs (kept in the trial so that a resume sends the same reference).
       if (early) t.proposal.meta["median_from"] = done.size();
-      t.id = store_.begin_trial(t.proposal, strategy_.state(), window > 1 ? "queued" : "inline");
+      const nlohmann::json state = timed(spent_in.state, [&] { return strategy_.state(); });
+      t.id = timed(spent_in.store,
+                   [&] { return store_.begin_trial(t.proposal, state, window > 1 ? "queued" : "inline"); });
       t.status = TrialStatus::kRunning;
       place(std::move(t));
     }
@@ -199,8 +215,15 @@ RunOutcome Runner::run() {
       finished.erase(id);
       const bool was_salvaged = salvaged_ids.erase(id) > 0;
       simulated += simulated_seconds({t});
-      strategy_.tell(t);
-      store_.finish_trial(t, strategy_.state(), elapsed());
+      timed(spent_in.tell, [&] {
+        strategy_.tell(t);
+        return 0;
+      });
+      const nlohmann::json state = timed(spent_in.state, [&] { return strategy_.state(); });
+      timed(spent_in.store, [&] {
+        store_.finish_trial(t, state, elapsed());
+        return 0;
+      });
       told(t);
       if (counts_against_budget(t)) {
         ++counted;
@@ -219,9 +242,21 @@ RunOutcome Runner::run() {
         if (options_.time_budget_s > 0 && !options_.simulated_time)
           left = std::min(*left, std::max(0.0, options_.time_budget_s - elapsed()));
       }
-      progress_.trial_done(t, space_.describe(t.proposal.arch), metric, counted, options_.max_trials, best_value(),
-                           elapsed(), left);
-      if (!options_.out_dir.empty()) write_outputs("running");
+      timed(spent_in.outputs, [&] {
+        progress_.trial_done(t, space_.describe(t.proposal.arch), metric, counted, options_.max_trials, best_value(),
+                             elapsed(), left);
+        // trials.csv and summary.json are rebuilt from the whole store, a cost that grows with
+        // the trials: at most once a second, and never more than a tenth of the coordinator's
+        // time (bench/scale). The store has every result at once; the end of the search writes
+        // them in full.
+        const auto now = std::chrono::steady_clock::now();
+        if (!options_.out_dir.empty() && now >= next_outputs) {
+          write_outputs("running");
+          const auto took = std::chrono::steady_clock::now() - now;
+          next_outputs = now + std::max<std::chrono::steady_clock::duration>(std::chrono::seconds(1), 10 * took);
+        }
+        return 0;
+      });
       fill();
     }
   };
@@ -240,9 +275,15 @@ RunOutcome Runner::run() {
         Trial sent = t;
         sent.proposal.meta["median_curve"] = estimate::median_curve_to_json(
             estimate::median_curve(before, t.proposal.fidelity, options_.early_stopping.min_trials));
-        executor_.submit(sent, eval_seed(t.proposal));
+        timed(spent_in.submit, [&] {
+          executor_.submit(sent, eval_seed(t.proposal));
+          return 0;
+        });
       } else {
-        executor_.submit(t, eval_seed(t.proposal));
+        timed(spent_in.submit, [&] {
+          executor_.submit(t, eval_seed(t.proposal));
+          return 0;
+        });
       }
     }
   };
@@ -267,10 +308,14 @@ RunOutcome Runner::run() {
         }
         break;
       }
-      Trial t = executor_.collect();
+      Trial t = timed(spent_in.wait, [&] { return executor_.collect(); });
       t.proposal.meta.erase("median_curve");
       // Stored at once; told when every trial before it has been (at once when it is the next).
-      if (t.id != outstanding.begin()->first) store_.record_result(t, elapsed());
+      if (t.id != outstanding.begin()->first)
+        timed(spent_in.store, [&] {
+          store_.record_result(t, elapsed());
+          return 0;
+        });
       finished.insert(t.id);
       outstanding[t.id] = std::move(t);
     }
@@ -278,6 +323,18 @@ RunOutcome Runner::run() {
     status = "interrupted";
   }
   store_.set_status(status == "interrupted" ? "interrupted" : "done");
+  const double session_s = elapsed() - elapsed_before - credited_s;
+  store_.record_event("coordinator", counted,
+                      {{"session_s", session_s},
+                       {"trials", session_counted},
+                       {"workers", executor_.capacity()},
+                       {"ask_s", spent_in.ask},
+                       {"tell_s", spent_in.tell},
+                       {"strategy_state_s", spent_in.state},
+                       {"store_s", spent_in.store},
+                       {"outputs_s", spent_in.outputs},
+                       {"submit_s", spent_in.submit},
+                       {"wait_s", spent_in.wait}});
   RunOutcome out{status, counted, elapsed()};
   if (!options_.out_dir.empty()) write_outputs(status);
   return out;
