@@ -5,31 +5,22 @@
 #include <ATen/Parallel.h>
 #include <torch/script.h>
 
-#include <cstdlib>
 #include <iostream>
 
 #include "image_input.h"
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  int threads = 1;
-  if (args.size() >= 2 && args[0] == "--threads") {
-    threads = std::atoi(args[1].c_str());
-    args.erase(args.begin(), args.begin() + 2);
-  }
-  if (args.size() < 2 || threads < 1) {
-    std::cerr << "usage: classify_torchscript [--threads N] model.pt IMAGE_OR_FOLDER...\n";
-    return 2;
-  }
+  deploy::Args args;
+  if (!deploy::parse_args(argc, argv, "classify_torchscript", "model.pt", &args)) return 2;
   try {
-    at::set_num_threads(threads);
-    const deploy::ModelInfo info = deploy::read_model_info(args[0]);
-    torch::jit::script::Module model = torch::jit::load(args[0]);
+    at::set_num_threads(args.threads);
+    const deploy::ModelInfo info = deploy::read_model_info(args.model);
+    torch::jit::script::Module model = torch::jit::load(args.model);
     model.eval();
     c10::InferenceMode inference;
     deploy::Timing timing;
     std::cout << "file,predicted,ms\n";
-    for (const auto& file : deploy::find_images({args.begin() + 1, args.end()})) {
+    for (const auto& file : deploy::find_images(args.inputs)) {
       std::vector<float> pixels = deploy::load_input(file, info);
       const torch::Tensor x = torch::from_blob(pixels.data(), {1, info.channels, info.height, info.width});
       const auto t0 = std::chrono::steady_clock::now();
@@ -37,7 +28,7 @@ int main(int argc, char** argv) {
       const double ms = deploy::ms_since(t0);
       timing.row(file, deploy::class_name(info, static_cast<size_t>(logits.argmax(1).item<int64_t>())), ms);
     }
-    timing.summary("LibTorch (TorchScript)", threads);
+    timing.summary("LibTorch (TorchScript)", args.threads);
   } catch (const std::exception& e) {
     std::cerr << "classify_torchscript: " << e.what() << "\n";
     return 1;

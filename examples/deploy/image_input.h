@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -131,6 +132,28 @@ class Timing {
  private:
   std::vector<double> ms_;
 };
+
+// The command line: [--threads N] MODEL IMAGE_OR_FOLDER... Returns false (after printing the
+// usage) when it is not that.
+struct Args {
+  int threads = 1;
+  std::string model;
+  std::vector<std::string> inputs;
+};
+inline bool parse_args(int argc, char** argv, const char* program, const char* model_name, Args* out) {
+  std::vector<std::string> a(argv + 1, argv + argc);
+  if (a.size() >= 2 && a[0] == "--threads") {
+    out->threads = std::atoi(a[1].c_str());
+    a.erase(a.begin(), a.begin() + 2);
+  }
+  if (a.size() < 2 || out->threads < 1) {
+    std::fprintf(stderr, "usage: %s [--threads N] %s IMAGE_OR_FOLDER...\n", program, model_name);
+    return false;
+  }
+  out->model = a[0];
+  out->inputs.assign(a.begin() + 1, a.end());
+  return true;
+}
 
 inline double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
