@@ -50,21 +50,7 @@ cell() {
     # shellcheck disable=SC2086
     mpirun --allow-run-as-root --oversubscribe $mpi_args -np "$r" "$bin" "${args[@]}" > "$dir.log" 2>&1
   fi || { echo "   failed, see $dir.log"; return 1; }
-  python3 - "$dir/experiment.db" "$r" "$c" > "$rows/$key.json.tmp" <<'PY'
-import json, sqlite3, sys
-db, ranks, cost = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-con = sqlite3.connect(db)
-first, last, n = con.execute("SELECT MIN(started), MAX(ended), COUNT(*) FROM trial WHERE status != 'running'").fetchone()
-ok = con.execute("SELECT COUNT(*) FROM trial WHERE status = 'ok'").fetchone()[0]
-ev = json.loads(con.execute("SELECT data FROM strategy_event WHERE kind = 'coordinator' ORDER BY time DESC LIMIT 1").fetchone()[0])
-workers = max(1, ranks - 1)
-span = last - first
-row = {"ranks": ranks, "workers": workers, "cost_s": cost, "trials": n, "ok": ok, "span_s": span,
-       "trials_per_s": n / span if span > 0 else None,
-       "utilisation": n * cost / (workers * span) if cost > 0 and span > 0 else None,
-       "coordinator": ev}
-print(json.dumps(row, indent=1))
-PY
+  python3 bench/scale_cell.py "$dir/experiment.db" "$r" "$c" > "$rows/$key.json.tmp"
   mv "$rows/$key.json.tmp" "$rows/$key.json"
   python3 -c "import json;r=json.load(open('$rows/$key.json'));print('   %.1f trials/s, utilisation %s' % (r['trials_per_s'], r['utilisation']))"
 }

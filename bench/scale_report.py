@@ -45,14 +45,14 @@ for r in rows:
 instant = [r for r in rows if r["cost_s"] == 0 and r["trials_per_s"] and r["ranks"] > 1]
 if instant:
     best = max(instant, key=lambda r: r["trials_per_s"])
-    low = min(instant, key=lambda r: r["trials_per_s"])
+    low = max(instant, key=lambda r: r["ranks"])
     busy = sum(ms_per_trial(best, k) for k, _ in PARTS if k != "wait_s")
     lines += ["",
               "With evaluations that cost nothing, one MPI coordinator completes at most **%.0f trials/s**"
               " (%d ranks; %.0f at %d ranks), %.1f ms of rank 0's own work per trial. A worker rank"
               " evaluating trials of L seconds needs one every L seconds, so at that rate one coordinator"
-              " could feed about %.0f x L ranks (L = 10 s: %.0f; L = 60 s: %.0f); the utilisation"
-              " columns above are what was measured." % (best["trials_per_s"], best["ranks"], low["trials_per_s"],
+              " could feed at most about %.0f x L ranks (L = 10 s: %.0f; L = 60 s: %.0f), fewer where the"
+              " rate is lower (as at many ranks here); the utilisation columns are what was measured." % (best["trials_per_s"], best["ranks"], low["trials_per_s"],
                                                           low["ranks"], busy, best["trials_per_s"],
                                                           10 * best["trials_per_s"], 60 * best["trials_per_s"])]
 open(out + ".md", "w").write("\n".join(lines) + "\n")
