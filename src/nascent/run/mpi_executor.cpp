@@ -46,6 +46,22 @@ void stop_workers() {
   g_workers_released = true;
 }
 
+// Waits for rank 0's next message by polling, with pauses from 0.1 ms doubling up to 10 ms,
+// instead of blocking in MPI_Probe: OpenMPI's blocking calls spin at full speed, so idle worker
+// ranks would take the cores of the ranks (or the final training) that share their node, and on
+// an oversubscribed node rank 0's (bench/scale).
+void wait_for_rank0() {
+  int flag = 0;
+  MPI_Status st;
+  auto pause = std::chrono::microseconds(100);
+  while (true) {
+    MPI_Iprobe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
+    if (flag) return;
+    std::this_thread::sleep_for(pause);
+    pause = std::min<std::chrono::microseconds>(2 * pause, std::chrono::milliseconds(10));
+  }
+}
+
 }  // namespace
 
 int init(int* argc, char*** argv) {
@@ -142,26 +158,6 @@ Trial MpiExecutor::collect() {
   }
   return t;
 }
-
-namespace {
-
-// Waits for rank 0's next message by polling, with pauses from 0.1 ms doubling up to 10 ms,
-// instead of blocking in MPI_Probe: OpenMPI's blocking calls spin at full speed, so idle worker
-// ranks would take the cores of the ranks (or the final training) that share their node, and on
-// an oversubscribed node rank 0's (bench/scale).
-void wait_for_rank0() {
-  int flag = 0;
-  MPI_Status st;
-  auto pause = std::chrono::microseconds(100);
-  while (true) {
-    MPI_Iprobe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
-    if (flag) return;
-    std::this_thread::sleep_for(pause);
-    pause = std::min<std::chrono::microseconds>(2 * pause, std::chrono::milliseconds(10));
-  }
-}
-
-}  // namespace
 
 int worker_loop() {
   int tag = 0;

@@ -157,9 +157,12 @@ RunOutcome Runner::run() {
   } spent_in;
   auto timed = [](double& total, auto&& work) {
     const auto t0 = std::chrono::steady_clock::now();
-    auto result = work();
-    total += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return result;
+    struct AddTime {
+      double& total;
+      std::chrono::steady_clock::time_point t0;
+      ~AddTime() { total += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); }
+    } add{total, t0};
+    return work();
   };
 
   auto next_outputs = std::chrono::steady_clock::now();  // when trials.csv and summary.json are due
@@ -215,15 +218,9 @@ RunOutcome Runner::run() {
       finished.erase(id);
       const bool was_salvaged = salvaged_ids.erase(id) > 0;
       simulated += simulated_seconds({t});
-      timed(spent_in.tell, [&] {
-        strategy_.tell(t);
-        return 0;
-      });
+      timed(spent_in.tell, [&] { strategy_.tell(t); });
       const nlohmann::json state = timed(spent_in.state, [&] { return strategy_.state(); });
-      timed(spent_in.store, [&] {
-        store_.finish_trial(t, state, elapsed());
-        return 0;
-      });
+      timed(spent_in.store, [&] { store_.finish_trial(t, state, elapsed()); });
       told(t);
       if (counts_against_budget(t)) {
         ++counted;
@@ -255,7 +252,6 @@ RunOutcome Runner::run() {
           const auto took = std::chrono::steady_clock::now() - now;
           next_outputs = now + std::max<std::chrono::steady_clock::duration>(std::chrono::seconds(1), 10 * took);
         }
-        return 0;
       });
       fill();
     }
@@ -275,15 +271,9 @@ RunOutcome Runner::run() {
         Trial sent = t;
         sent.proposal.meta["median_curve"] = estimate::median_curve_to_json(
             estimate::median_curve(before, t.proposal.fidelity, options_.early_stopping.min_trials));
-        timed(spent_in.submit, [&] {
-          executor_.submit(sent, eval_seed(t.proposal));
-          return 0;
-        });
+        timed(spent_in.submit, [&] { executor_.submit(sent, eval_seed(t.proposal)); });
       } else {
-        timed(spent_in.submit, [&] {
-          executor_.submit(t, eval_seed(t.proposal));
-          return 0;
-        });
+        timed(spent_in.submit, [&] { executor_.submit(t, eval_seed(t.proposal)); });
       }
     }
   };
@@ -311,11 +301,7 @@ RunOutcome Runner::run() {
       Trial t = timed(spent_in.wait, [&] { return executor_.collect(); });
       t.proposal.meta.erase("median_curve");
       // Stored at once; told when every trial before it has been (at once when it is the next).
-      if (t.id != outstanding.begin()->first)
-        timed(spent_in.store, [&] {
-          store_.record_result(t, elapsed());
-          return 0;
-        });
+      if (t.id != outstanding.begin()->first) timed(spent_in.store, [&] { store_.record_result(t, elapsed()); });
       finished.insert(t.id);
       outstanding[t.id] = std::move(t);
     }
