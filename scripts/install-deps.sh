@@ -26,7 +26,7 @@ packages=(
   libjs-chart.js          # the dashboard's charts (Chart.js, served from /usr/share/javascript)
   libopenmpi-dev openmpi-bin  # `mpirun -np N nascent search ...`
   libgtest-dev            # tests
-  libopencv-dnn-dev       # tests: run exported ONNX models in an independent runtime
+  libopencv-dnn-dev       # latency.runtime onnx-opencv, and tests: exported ONNX models in an independent runtime
   libbenchmark-dev        # benchmarks
   chromium-headless-shell # tests: a real browser renders report.html and the dashboard
   # data

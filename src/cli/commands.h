@@ -72,8 +72,9 @@ struct ProfileFlags {
   std::string arch;
   std::string input_shape;  // "1,1,28,28"
   int64_t classes = 0;      // 0 = the task's
-  int64_t runs = 30;
-  int64_t threads = 1;
+  int64_t runs = 0;         // 0 = the config's latency.runs (default 20)
+  int64_t threads = 0;      // 0 = the config's latency.threads (default 1)
+  std::string runtime;      // "" = the config's latency.runtime, or libtorch without a latency section
   std::string config;
 };
 int run_profile(const ProfileFlags& f);

@@ -196,16 +196,26 @@ int run(int argc, char** argv) {
   spaces->add_option("--config", pf.config, "Config whose space options (and task, if it has one) to use");
 
   ProfileFlags rf;
-  auto* profile =
-      app.add_subcommand("profile", "Parameters, FLOPs, memory and measured CPU latency of an architecture");
+  auto* profile = app.add_subcommand(
+      "profile",
+      "Parameters, FLOPs, memory, and measured latency, model size and peak inference memory of an architecture");
   profile->add_option("--run", rf.run, "Run directory of a search: profiles its best_arch.json for the run's task");
   profile->add_option("--arch", rf.arch,
                       "Architecture JSON; inside a run directory, the run's config is used unless --config is given");
   profile->add_option("--input-shape", rf.input_shape, "Image input shape N,C,H,W (default 1,<task shape>)");
   profile->add_option("--classes", rf.classes, "Number of classes of the head (default: the task's)")
       ->check(CLI::PositiveNumber);
-  profile->add_option("--runs", rf.runs, "Timed forward passes for latency")->check(CLI::PositiveNumber);
-  profile->add_option("--threads", rf.threads, "Torch threads for the latency measurement")->check(CLI::PositiveNumber);
+  profile
+      ->add_option("--runs", rf.runs, "Timed forward passes per measurement (default: the config's latency.runs, 20)")
+      ->check(CLI::PositiveNumber);
+  profile->add_option("--threads", rf.threads, "Threads of the runtime while timed (default: latency.threads, 1)")
+      ->check(CLI::PositiveNumber);
+  profile
+      ->add_option("--runtime", rf.runtime,
+                   "Where to time it: torchscript (the exported file in LibTorch), onnx-opencv (the ONNX file in "
+                   "OpenCV's DNN module) or libtorch (the module itself); default: the config's latency.runtime, "
+                   "else libtorch")
+      ->check(CLI::IsMember({"torchscript", "onnx-opencv", "libtorch"}));
   profile->add_option("--config", rf.config, "Config whose space options (and task, if it has one) to use");
 
   std::string worker_run;

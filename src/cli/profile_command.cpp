@@ -1,13 +1,14 @@
-// nascent profile: parameters, FLOPs, estimated training memory and measured CPU latency.
+// nascent profile: parameters, FLOPs, estimated training memory, and latency, model size and
+// peak inference memory measured in a deployment runtime (estimate/latency.h).
 #include <fmt/format.h>
 #include <torch/torch.h>
 
-#include <algorithm>
-#include <chrono>
-
 #include "cli/commands.h"
+#include "nascent/core/config.h"
 #include "nascent/core/error.h"
+#include "nascent/estimate/latency.h"
 #include "nascent/estimate/profile.h"
+#include "nascent/export/torchscript.h"
 #include "nascent/space/network.h"
 
 namespace nascent::cli {
@@ -45,34 +46,44 @@ int run_profile(const ProfileFlags& f) {
       throw InputError("", "--input-shape", "expected 4 numbers N,C,H,W, got '" + f.input_shape + "'");
     task.input_shape = {shape[1], shape[2], shape[3]};
   }
-  torch::set_num_threads(static_cast<int>(f.threads));
+  // Latency as the run's search measured it (its latency section), unless the flags say otherwise.
+  estimate::LatencyOptions lo;
+  lo.runtime = "libtorch";
+  if (in.config.contains("latency") && in.config["latency"].is_object()) {
+    ConfigSection sec(in.config["latency"], "latency", in.config_name);
+    lo = estimate::LatencyOptions::from_config(sec);
+  }
+  if (!f.runtime.empty()) lo.runtime = f.runtime;
+  if (f.threads > 0) lo.threads = f.threads;
+  if (f.runs > 0) lo.runs = f.runs;
+  if (f.input_shape.empty()) {
+    shape[0] = lo.batch_size;
+  } else {
+    lo.batch_size = shape[0];
+  }
+  torch::set_num_threads(static_cast<int>(lo.threads));
   torch::manual_seed(0);
   auto net = a.space->build(a.arch, task, 1.0);
   const auto prof = estimate::profile_network(*net, task);
-  net->eval();
-  torch::NoGradGuard no_grad;
-  // Token ids for text (any id above padding), standard normal values otherwise.
-  torch::Tensor x = task.kind == "text" ? torch::randint(1, std::max<int64_t>(2, task.vocab_size), shape, torch::kInt64)
-                                        : torch::randn(shape);
-  for (int i = 0; i < 3; ++i) net->forward(x);  // warm-up
-  std::vector<double> ms;
-  for (int64_t i = 0; i < f.runs; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    net->forward(x);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::sort(ms.begin(), ms.end());
-  auto pct = [&](double q) {
-    return ms[std::min(ms.size() - 1, static_cast<size_t>(q * static_cast<double>(ms.size())))];
-  };
+  const estimate::LatencyResult lat = [&] {
+    try {
+      return estimate::measure_latency(*net, task, estimate::nominal_input_transform(task), lo);
+    } catch (const TrialFailure& e) {
+      throw InputError(in.arch_path, "--runtime", e.what());
+    }
+  }();
   nlohmann::json j = {{"arch", a.space->to_json(a.arch)},
                       {"input_shape", shape},
                       {"params", prof.params},
                       {"flops", prof.flops},
                       {"memory_mb", prof.memory_mb(shape[0])},
-                      {"latency_ms_median", pct(0.5)},
-                      {"latency_ms_p90", pct(0.9)},
-                      {"threads", f.threads}};
+                      {"runtime", lo.runtime},
+                      {"latency_ms_median", lat.median_ms},
+                      {"latency_ms_p90", lat.p90_ms},
+                      {"latency_cv", lat.cv},
+                      {"size_mb", lat.size_mb},
+                      {"peak_memory_mb", lat.peak_memory_mb},
+                      {"threads", lo.threads}};
   fmt::print("{}\n", j.dump(2));
   return 0;
 }

@@ -40,6 +40,30 @@ TEST(EstimatorConfig, ProxySearchMaximisesTheProxyAndKeepsConstraints) {
   EXPECT_EQ(c.objective.constraints()[0].text, "params <= 50000");
 }
 
+TEST(EstimatorConfig, ALatencySectionOrALatencyObjectiveTurnsMeasuringOn) {
+  EXPECT_FALSE(ExperimentConfig::parse(base(), "exp.yaml").estimator.latency.enabled);
+  nlohmann::json raw = base();
+  raw["latency"] = nullptr;  // `latency:` with no options: the defaults
+  ExperimentConfig c = ExperimentConfig::parse(raw, "exp.yaml");
+  EXPECT_TRUE(c.estimator.latency.enabled);
+  EXPECT_EQ(c.estimator.latency.runtime, "torchscript");
+  raw = base();
+  raw["objective"] = {{"constraints", {"size_mb <= 0.5"}}};
+  EXPECT_TRUE(ExperimentConfig::parse(raw, "exp.yaml").estimator.latency.enabled);
+  raw["latency"] = {{"runtime", "libtorch"}, {"batch_size", 8}};
+  c = ExperimentConfig::parse(raw, "exp.yaml");
+  EXPECT_EQ(c.estimator.latency.runtime, "libtorch");
+  EXPECT_EQ(c.estimator.latency.batch_size, 8);
+  raw["latency"] = {{"batch", 8}};
+  EXPECT_NE(error_of(raw).find("latency.batch"), std::string::npos) << error_of(raw);
+  // A proxy search may optimise latency once it is measured.
+  raw = base();
+  raw["estimator"] = {{"name", "proxy:synflow"}};
+  raw["objective"] = {
+      {"metrics", {{{"name", "synflow"}, {"direction", "max"}}, {{"name", "latency_ms"}, {"direction", "min"}}}}};
+  EXPECT_EQ(ExperimentConfig::parse(raw, "exp.yaml").objective.metrics().size(), 2u);
+}
+
 TEST(EstimatorConfig, BadValuesAreInputErrorsNamingTheField) {
   nlohmann::json raw = base();
   raw["estimator"] = {{"name", "oracle"}};

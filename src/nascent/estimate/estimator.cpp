@@ -41,7 +41,8 @@ Objective estimator_objective(const EstimatorOptions& o, const Objective& config
   const std::string proxy = o.proxy();
   if (proxy.empty()) return configured;
   if (!has_metrics) return Objective({{proxy, true}}, configured.constraints());
-  const std::vector<std::string> measured = {proxy, "params", "flops", "memory_mb", "proxy_seconds"};
+  std::vector<std::string> measured = {proxy, "params", "flops", "memory_mb", "proxy_seconds"};
+  if (o.latency.enabled) measured.insert(measured.end(), latency_metric_names().begin(), latency_metric_names().end());
   for (const auto& m : configured.metrics())
     if (std::find(measured.begin(), measured.end(), m.name) == measured.end())
       throw InputError(file, "objective.metrics",
@@ -54,10 +55,10 @@ std::unique_ptr<Evaluator> make_evaluator(const EstimatorOptions& o, const space
                                           const data::TaskData& data, const TrainOptions& train,
                                           const Objective& objective) {
   if (!o.proxy().empty())
-    return std::make_unique<ProxyEvaluator>(space, data, ProxyOptions{o.proxy(), o.batch_size}, objective);
+    return std::make_unique<ProxyEvaluator>(space, data, ProxyOptions{o.proxy(), o.batch_size}, objective, o.latency);
   if (o.name == "table") return std::make_unique<TableEvaluator>(space, o.table, objective);
   if (o.name == "synthetic") return std::make_unique<SyntheticEvaluator>(space, o.cost_seconds, objective);
-  return std::make_unique<TrainingEvaluator>(space, data, train, objective);
+  return std::make_unique<TrainingEvaluator>(space, data, train, objective, o.latency);
 }
 
 }  // namespace nascent::estimate

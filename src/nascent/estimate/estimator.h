@@ -9,6 +9,7 @@
 
 #include "nascent/core/objective.h"
 #include "nascent/estimate/evaluator.h"
+#include "nascent/estimate/latency.h"
 
 namespace nascent {
 class ConfigSection;
@@ -24,6 +25,9 @@ struct EstimatorOptions {
   double cost_seconds = 1.0;  // name synthetic: wall-clock seconds each candidate takes
   int64_t batch_size = 64;    // name proxy:*: examples in the scoring mini-batch
   std::string file;           // the config file, for messages about the table
+  // The config's latency section (not estimator's): latency, size and peak memory of every
+  // candidate as deployed, measured by the train and proxy estimators.
+  LatencyOptions latency;
 
   // Reads and checks the section; an unknown name or proxy is an InputError naming the field.
   static EstimatorOptions from_config(ConfigSection& section);

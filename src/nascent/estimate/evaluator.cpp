@@ -1,5 +1,6 @@
 #include "nascent/estimate/evaluator.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
 #include <torch/torch.h>
 
@@ -11,6 +12,7 @@
 #include "nascent/core/error.h"
 #include "nascent/data/dataset.h"
 #include "nascent/estimate/profile.h"
+#include "nascent/export/torchscript.h"
 #include "nascent/space/network.h"
 #include "nascent/space/space.h"
 
@@ -26,8 +28,12 @@ std::string short_reason(const std::string& what) {
 }
 
 TrainingEvaluator::TrainingEvaluator(const space::SearchSpace& space, const data::TaskData& data, TrainOptions options,
-                                     Objective objective)
-    : space_(space), data_(data), options_(std::move(options)), objective_(std::move(objective)) {}
+                                     Objective objective, LatencyOptions latency)
+    : space_(space),
+      data_(data),
+      options_(std::move(options)),
+      objective_(std::move(objective)),
+      latency_(std::move(latency)) {}
 
 Evaluation evaluate_guarded(const std::function<void(Evaluation&)>& body) {
   Evaluation e;
@@ -57,6 +63,25 @@ bool reject_on_constraints(const Objective& objective, Evaluation& e) {
   return true;
 }
 
+bool measure_deployed(const space::SearchSpace& space, const data::TaskData& data, const Proposal& p,
+                      space::Network& net, const LatencyOptions& latency, const Objective& objective, Evaluation& e) {
+  if (latency.enabled) {
+    const exporting::InputTransform input = exporting::InputTransform::of(data);
+    if (p.fidelity.width_mult == 1.0) {
+      measure_latency(net, data.task, input, latency).add_to(e.metrics);
+    } else {
+      // The deployed network has every channel; building it must not move the generator that
+      // initialises and trains the candidate.
+      at::Generator gen = at::detail::getDefaultCPUGenerator();
+      const at::Tensor state = gen.get_state();
+      std::shared_ptr<space::Network> full = space.build(p.arch, data.task, 1.0);
+      gen.set_state(state);
+      measure_latency(*full, data.task, input, latency).add_to(e.metrics);
+    }
+  }
+  return reject_on_constraints(objective, e);
+}
+
 Evaluation TrainingEvaluator::evaluate(const Proposal& p, uint64_t seed, const ProgressFn& progress) {
   return evaluate_guarded([&](Evaluation& e) {
     torch::manual_seed(seed);
@@ -64,6 +89,7 @@ Evaluation TrainingEvaluator::evaluate(const Proposal& p, uint64_t seed, const P
     const Profile prof = profile_network(*net, data_.task, p.fidelity.resolution);
     prof.add_to(e.metrics, options_.batch_size);
     if (reject_on_constraints(objective_, e)) return;
+    if (measure_deployed(space_, data_, p, *net, latency_, objective_, e)) return;
     if (prof.params > options_.max_params)
       throw TrialFailure(fmt::format("{} parameters exceed train.max_params = {}", prof.params, options_.max_params));
     if (prof.memory_mb(options_.batch_size) > options_.max_memory_mb)

@@ -9,6 +9,7 @@
 
 #include "nascent/core/objective.h"
 #include "nascent/core/trial.h"
+#include "nascent/estimate/latency.h"
 #include "nascent/estimate/trainer.h"
 
 namespace nascent::space {
@@ -33,14 +34,14 @@ class Evaluator {
   virtual Evaluation evaluate(const Proposal& p, uint64_t seed, const ProgressFn& progress) = 0;
 };
 
-// Builds the candidate, profiles it (params, FLOPs, memory), rejects it if it breaks a static
-// constraint of the objective, then trains it at the proposal's fidelity and measures
-// validation accuracy. With options.early_stopping (median rule) it also records validation
-// accuracy after every epoch and stops, as pruned, against p.meta["median_curve"].
+// Builds the candidate, profiles it (params, FLOPs, memory; with latency.enabled also latency,
+// model size and peak inference memory), rejects it if it breaks a constraint on those, then trains it at the
+// proposal's fidelity and measures validation accuracy. With options.early_stopping (median rule) it also records
+// validation accuracy after every epoch and stops, as pruned, against p.meta["median_curve"].
 class TrainingEvaluator : public Evaluator {
  public:
   TrainingEvaluator(const space::SearchSpace& space, const data::TaskData& data, TrainOptions options,
-                    Objective objective);
+                    Objective objective, LatencyOptions latency = {});
   Evaluation evaluate(const Proposal& p, uint64_t seed, const ProgressFn& progress) override;
 
  private:
@@ -48,6 +49,7 @@ class TrainingEvaluator : public Evaluator {
   const data::TaskData& data_;
   TrainOptions options_;
   Objective objective_;
+  LatencyOptions latency_;
 };
 
 // The first line of an exception message, trimmed of torch's C++ stack trace.
@@ -60,5 +62,11 @@ Evaluation evaluate_guarded(const std::function<void(Evaluation&)>& body);
 
 // Marks e rejected when its metrics (so far: the profile) break a constraint of the objective.
 bool reject_on_constraints(const Objective& objective, Evaluation& e);
+
+// With latency.enabled, measures the candidate as it will be deployed (`net` itself, or a copy
+// at full width when the fidelity narrows it; at the task's own resolution) and adds the latency
+// metrics to e. Then, as reject_on_constraints, returns true when e breaks a constraint.
+bool measure_deployed(const space::SearchSpace& space, const data::TaskData& data, const Proposal& p,
+                      space::Network& net, const LatencyOptions& latency, const Objective& objective, Evaluation& e);
 
 }  // namespace nascent::estimate

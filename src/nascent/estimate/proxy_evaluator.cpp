@@ -15,8 +15,12 @@
 namespace nascent::estimate {
 
 ProxyEvaluator::ProxyEvaluator(const space::SearchSpace& space, const data::TaskData& data, ProxyOptions options,
-                               Objective objective)
-    : space_(space), data_(data), options_(std::move(options)), objective_(std::move(objective)) {
+                               Objective objective, LatencyOptions latency)
+    : space_(space),
+      data_(data),
+      options_(std::move(options)),
+      objective_(std::move(objective)),
+      latency_(std::move(latency)) {
   NASCENT_CHECK(is_proxy(options_.proxy), "unknown proxy '" + options_.proxy + "'");
 }
 
@@ -36,6 +40,7 @@ Evaluation ProxyEvaluator::evaluate(const Proposal& p, uint64_t seed, const Prog
     std::shared_ptr<space::Network> net = space_.build(p.arch, data_.task, p.fidelity.width_mult);
     profile_network(*net, data_.task, p.fidelity.resolution).add_to(e.metrics, options_.batch_size);
     if (reject_on_constraints(objective_, e)) return;
+    if (measure_deployed(space_, data_, p, *net, latency_, objective_, e)) return;
     const auto t0 = std::chrono::steady_clock::now();
     const double value = compute_proxy(options_.proxy, *net, batch(p.fidelity.resolution));
     e.metrics["proxy_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

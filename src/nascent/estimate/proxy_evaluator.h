@@ -19,8 +19,8 @@ struct ProxyOptions {
 
 class ProxyEvaluator : public Evaluator {
  public:
-  ProxyEvaluator(const space::SearchSpace& space, const data::TaskData& data, ProxyOptions options,
-                 Objective objective);
+  ProxyEvaluator(const space::SearchSpace& space, const data::TaskData& data, ProxyOptions options, Objective objective,
+                 LatencyOptions latency = {});
   Evaluation evaluate(const Proposal& p, uint64_t seed, const ProgressFn& progress) override;
 
  private:
@@ -29,6 +29,7 @@ class ProxyEvaluator : public Evaluator {
   const data::TaskData& data_;
   ProxyOptions options_;
   Objective objective_;
+  LatencyOptions latency_;
   std::map<int, ProxyBatch> batches_;  // by resolution
 };
 

@@ -221,7 +221,7 @@ onnx::ModelProto convert(torch::jit::Module& module, const Graph& graph, const G
 
 }  // namespace
 
-void save_onnx(space::Network& net, const Task& task, const InputTransform& input, const std::string& path) {
+std::string onnx_model(space::Network& net, const Task& task, const InputTransform& input) {
   torch::jit::Module traced = trace(net, example_input(task, 2), input);
   torch::jit::Module other = trace(net, example_input(task, 3), input);
   const onnx::ModelProto model = convert(traced, *prepared_graph(traced), *prepared_graph(other));
@@ -230,7 +230,11 @@ void save_onnx(space::Network& net, const Task& task, const InputTransform& inpu
   } catch (const std::exception& e) {
     throw InternalError(fmt::format("onnx export produced a model that fails ONNX's checker: {}", e.what()));
   }
-  run::write_file_atomic(path, model.SerializeAsString());
+  return model.SerializeAsString();
+}
+
+void save_onnx(space::Network& net, const Task& task, const InputTransform& input, const std::string& path) {
+  run::write_file_atomic(path, onnx_model(net, task, input));
 }
 
 void save_onnx(space::Network& net, const data::TaskData& data, const std::string& path, const nlohmann::json& arch) {

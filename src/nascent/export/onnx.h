@@ -16,9 +16,11 @@ namespace nascent::exporting {
 // The ONNX operator set the exported models use.
 inline constexpr int64_t kOnnxOpset = 13;
 
-// Traces x -> net(input.apply(x)) (the network left in eval mode) and writes it to `path` as an
-// ONNX model (atomically). Throws InputError (field "--format") naming the operation when the
+// Traces x -> net(input.apply(x)) (the network left in eval mode) into a serialized ONNX model
+// (the bytes of a .onnx file). Throws InputError (field "--format") naming the operation when the
 // network uses one that has no ONNX conversion.
+std::string onnx_model(space::Network& net, const Task& task, const InputTransform& input);
+// The same, written to `path` (atomically).
 void save_onnx(space::Network& net, const Task& task, const InputTransform& input, const std::string& path);
 
 // The same for a trained network of `data`'s task, with the input normalisation of its training

@@ -137,6 +137,10 @@ ExperimentConfig ExperimentConfig::parse(const nlohmann::json& raw, const std::s
     // A proxy search optimises the proxy unless the config names its own metrics.
     ConfigSection s = root.child("estimator");
     c.estimator = estimate::EstimatorOptions::from_config(s);
+    ConfigSection l = root.child("latency");
+    c.estimator.latency = estimate::LatencyOptions::from_config(l);
+    // The section (even empty), or a constraint or objective on latency, turns measuring on.
+    c.estimator.latency.enabled = raw.contains("latency") || estimate::objective_needs_latency(c.objective);
     const bool has_metrics =
         raw.contains("objective") && raw["objective"].is_object() && raw["objective"].contains("metrics");
     c.objective = estimate::estimator_objective(c.estimator, c.objective, has_metrics, file);

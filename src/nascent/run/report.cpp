@@ -140,6 +140,13 @@ class SvgPlot {
     }
     body_ += fmt::format("<path class=\"{}\" d=\"{}\"/>\n", cls, d);
   }
+  // A vertical line across the plot at x, labelled at its top (a constraint's bound).
+  void vline(double x, const std::string& cls, const std::string& label) {
+    body_ += fmt::format(
+        "<line class=\"{}\" x1=\"{:.1f}\" y1=\"{}\" x2=\"{:.1f}\" y2=\"{:.1f}\"/><text class=\"{}\" x=\"{:.1f}\" "
+        "y=\"{}\" text-anchor=\"end\">{}</text>\n",
+        cls, px(x), kTop, px(x), bottom(), cls, px(x) - 4, kTop + 14, html_escape(label));
+  }
   void legend(const std::vector<std::pair<std::string, std::string>>& items) {  // class, text
     double x = kLeft + 8;
     for (const auto& [cls, text] : items) {
@@ -199,6 +206,7 @@ code { font-size: 13px; } .arch { font-family: monospace; font-size: 12px; word-
 svg text { font-size: 12px; fill: #333; } .frame { fill: none; stroke: #999; } .grid { stroke: #eee; }
 .tick { fill: #666; } .label { fill: #333; font-size: 13px; }
 circle.ok { fill: #4477aa; fill-opacity: 0.7; } circle.pareto { fill: #ee6677; stroke: #222; }
+line.bound { stroke: #aa3377; stroke-dasharray: 6 4; stroke-width: 1.5; } text.bound { fill: #aa3377; font-size: 12px; }
 circle.pruned { fill: #bbbbbb; } circle.best { fill: #ee6677; stroke: #222; stroke-width: 1.5; }
 circle.train { fill: #4477aa; } circle.arch { fill: #228833; }
 path.failed { stroke: #cc3311; stroke-width: 2; fill: none; }
@@ -601,9 +609,17 @@ std::string report_html(const ReportInput& in) {
         ty.push_back(*b);
       }
   if (!tx.empty()) {
-    const bool log_x = std::all_of(tx.begin(), tx.end(), [](double v) { return v > 0; }) &&
-                       *std::max_element(tx.begin(), tx.end()) > 20 * *std::min_element(tx.begin(), tx.end());
-    SvgPlot p("tradeoff-plot", axis_of(tx, log_x, xm), axis_of(ty, false, m));
+    // Bounds on the x metric (latency_ms <= 1) are drawn, and kept inside the plot.
+    std::vector<const Constraint*> x_bounds;
+    for (const auto& c : objective.constraints())
+      if (c.metric == xm && std::isfinite(c.bound)) x_bounds.push_back(&c);
+    std::vector<double> x_range = tx;
+    for (const Constraint* c : x_bounds) x_range.push_back(c->bound);
+    const bool log_x =
+        std::all_of(x_range.begin(), x_range.end(), [](double v) { return v > 0; }) &&
+        *std::max_element(x_range.begin(), x_range.end()) > 20 * *std::min_element(x_range.begin(), x_range.end());
+    SvgPlot p("tradeoff-plot", axis_of(x_range, log_x, xm), axis_of(ty, false, m));
+    for (const Constraint* c : x_bounds) p.vline(c->bound, "bound", c->text);
     const bool x_max = objective.multi() ? objective.metrics()[1].maximize : false;
     Objective pair({primary, ObjectiveMetric{xm, x_max}}, objective.constraints());
     std::vector<size_t> front = pair.pareto_front(trials);
@@ -623,10 +639,12 @@ std::string report_html(const ReportInput& in) {
     std::sort(front_pts.begin(), front_pts.end());
     p.line(front_pts, "front", /*steps=*/false);
     p.legend({{"ok", "trial"}, {"pareto", "Pareto front"}});
-    h += fmt::format("<section id=\"tradeoff\">\n<h2>{} against {}</h2>\n", html_escape(m), html_escape(xm)) + p.str() +
-         fmt::format("<p>{} trials on the Pareto front: no other feasible trial is better in both {} and {}.</p>\n",
-                     front.size(), html_escape(m), html_escape(xm)) +
-         "</section>\n";
+    h +=
+        fmt::format("<section id=\"tradeoff\">\n<h2>{} against {}</h2>\n", html_escape(m), html_escape(xm)) + p.str() +
+        fmt::format("<p>{} trials on the Pareto front: no other feasible trial is better in both {} and {}.{}</p>\n",
+                    front.size(), html_escape(m), html_escape(xm),
+                    x_bounds.empty() ? "" : " The dashed line is the constraint; candidates beyond it were rejected.") +
+        "</section>\n";
   }
 
   // One-shot strategies: the supernet's training, epoch by epoch.
