@@ -166,9 +166,14 @@ double median_of(std::vector<double> v) {
 }
 
 // Times `pass` as configured: per measurement, warm-up passes then `runs` timed ones.
-void time_passes(const std::function<void()>& pass, const LatencyOptions& o, LatencyResult& r) {
+// `load` is called before each measurement and returns the pass to time: a model loaded afresh
+// lies at other addresses, and how its tensors fall in memory changes a small network's time by
+// up to 2x here (one process measured 0.90 ms, the next 0.54 ms for the same file); fresh loads
+// put that spread into every candidate's measurements and its latency_cv.
+void time_passes(const std::function<std::function<void()>()>& load, const LatencyOptions& o, LatencyResult& r) {
   std::vector<double> all, medians;
   for (int64_t m = 0; m < o.repeats; ++m) {
+    const std::function<void()> pass = load();
     for (int64_t i = 0; i < o.warmup; ++i) pass();
     std::vector<double> ms;
     for (int64_t i = 0; i < o.runs; ++i) {
@@ -212,11 +217,16 @@ void measure_torchscript(space::Network& net, const Task& task, const exporting:
   exporting::trace(net, exporting::example_input(task, 2), input).save(file);
   const std::string bytes = file.str();
   r.size_mb = static_cast<double>(bytes.size()) / kMiB;
-  std::istringstream in(bytes);
-  torch::jit::Module m = torch::jit::load(in);
-  m.eval();
   const std::vector<torch::jit::IValue> args{latency_input(task, o.batch_size)};
-  time_passes([&] { m.forward(args); }, o, r);
+  torch::jit::Module m;
+  time_passes(
+      [&]() -> std::function<void()> {
+        std::istringstream in(bytes);
+        m = torch::jit::load(in);
+        m.eval();
+        return [&] { m.forward(args); };
+      },
+      o, r);
 }
 
 void measure_onnx_opencv(space::Network& net, const Task& task, const exporting::InputTransform& input,
@@ -225,16 +235,19 @@ void measure_onnx_opencv(space::Network& net, const Task& task, const exporting:
     throw TrialFailure("latency.runtime onnx-opencv: OpenCV's DNN module takes no token ids; use torchscript");
   const std::string bytes = exporting::onnx_model(net, task, input);
   r.size_mb = static_cast<double>(bytes.size()) / kMiB;
-  cv::dnn::Net cvnet = cv::dnn::readNetFromONNX(bytes.data(), bytes.size());
-  cvnet.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
-  cvnet.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
   std::vector<int> shape{static_cast<int>(o.batch_size)};
   for (int64_t d : task.input_shape) shape.push_back(static_cast<int>(d));
   const cv::Mat blob(static_cast<int>(shape.size()), shape.data(), CV_32F, cv::Scalar(0.5));
+  cv::dnn::Net cvnet;
   time_passes(
-      [&] {
-        cvnet.setInput(blob);
-        cvnet.forward();
+      [&]() -> std::function<void()> {
+        cvnet = cv::dnn::readNetFromONNX(bytes.data(), bytes.size());
+        cvnet.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+        cvnet.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+        return [&] {
+          cvnet.setInput(blob);
+          cvnet.forward();
+        };
       },
       o, r);
 }
@@ -246,8 +259,9 @@ void measure_libtorch(space::Network& net, const Task& task, const exporting::In
   net.save(archive);
   archive.save_to(file);
   r.size_mb = static_cast<double>(file.str().size()) / kMiB;
+  // The module itself: its weights stay where they are (nothing to load afresh).
   const torch::Tensor x = latency_input(task, o.batch_size);
-  time_passes([&] { net.forward(input.apply(x)); }, o, r);
+  time_passes([&]() -> std::function<void()> { return [&] { net.forward(input.apply(x)); }; }, o, r);
 }
 
 }  // namespace
