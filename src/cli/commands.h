@@ -79,6 +79,23 @@ struct ProfileFlags {
 };
 int run_profile(const ProfileFlags& f);
 
+struct LatencyTableFlags {
+  std::string space;
+  std::string runtime = "torchscript";
+  int64_t threads = 1;
+  int64_t batch_size = 1;
+  std::string config;      // space options and task
+  int64_t samples = 200;   // networks whose kernels are timed
+  int64_t calibrate = 40;  // networks measured whole for the fit
+  int64_t heldout = 0;     // other networks measured to report the predictor's accuracy
+  int64_t seed = 0;
+  std::string out = "latency-table.json";
+  std::string rows;    // with --heldout: every held-out network's measurement and prediction, as JSON
+  bool force = false;  // replace --out instead of extending it
+  bool quiet = false;
+};
+int run_latency_table(const LatencyTableFlags& f);
+
 struct ExportFlags {
   std::string run;  // a search's run directory: its best_arch.json, weights.pt and stored config
   std::string arch;

@@ -218,6 +218,34 @@ int run(int argc, char** argv) {
       ->check(CLI::IsMember({"torchscript", "onnx-opencv", "libtorch"}));
   profile->add_option("--config", rf.config, "Config whose space options (and task, if it has one) to use");
 
+  LatencyTableFlags lf;
+  auto* latency_table = app.add_subcommand(
+      "latency-table",
+      "Time the operations of a space's networks on this machine into a kernel table that predicts latency "
+      "(latency.source: predict); --heldout N reports its accuracy on N other networks");
+  latency_table->add_option("--space", lf.space, "Space whose sampled networks give the operations")->required();
+  latency_table->add_option("--runtime", lf.runtime, "Runtime the table is for (torchscript)")
+      ->check(CLI::IsMember({"torchscript", "onnx-opencv", "libtorch"}));
+  latency_table->add_option("--threads", lf.threads, "Threads of the runtime (default 1)")->check(CLI::PositiveNumber);
+  latency_table->add_option("--batch-size", lf.batch_size, "Examples per forward pass (default 1)")
+      ->check(CLI::PositiveNumber);
+  latency_table->add_option("--config", lf.config, "Config whose space options and task to use");
+  latency_table->add_option("--samples", lf.samples, "Sampled networks whose operations are timed (default 200)")
+      ->check(CLI::NonNegativeNumber);
+  latency_table->add_option("--calibrate", lf.calibrate, "Networks measured whole to fit the prediction (default 40)")
+      ->check(CLI::Range(3, 100000));
+  latency_table
+      ->add_option("--heldout", lf.heldout,
+                   "Other networks to measure and predict, to report the predictor's accuracy (default 0)")
+      ->check(CLI::NonNegativeNumber);
+  latency_table->add_option("--seed", lf.seed, "Seed of the sampled networks");
+  latency_table->add_option("--out", lf.out,
+                            "Table file (default latency-table.json); an existing table of this machine, "
+                            "threads and batch size is extended");
+  latency_table->add_option("--rows", lf.rows, "With --heldout: write each held-out network's numbers here (JSON)");
+  latency_table->add_flag("--force", lf.force, "Replace --out instead of extending it");
+  latency_table->add_flag("--quiet", lf.quiet, "No progress lines");
+
   std::string worker_run;
   int worker_threads = 1;
   auto* worker = app.add_subcommand("worker", "Internal: the evaluation process that `search --workers N` starts");
@@ -247,6 +275,7 @@ int run(int argc, char** argv) {
     if (*train) return run_train(tf);
     if (*spaces) return run_spaces(pf);
     if (*profile) return run_profile(rf);
+    if (*latency_table) return run_latency_table(lf);
     if (*exp) return run_export(ef);
     if (*report) return run_report(repf);
     if (*serve) return run_serve(servef);

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "cli/commands.h"
@@ -349,6 +350,24 @@ int run_search(const SearchFlags& f) {
   }
   auto best = run::chosen_trial(trials, cfg.objective);
 
+  // final.pareto: the front's best other architectures (by the first metric), trained after the
+  // chosen one; with epochs: auto each gets an equal share of the final time.
+  std::vector<size_t> pareto_members;
+  if (cfg.final.pareto > 0 && best) {
+    const ObjectiveMetric& first = cfg.objective.metrics().front();
+    std::vector<size_t> front = cfg.objective.pareto_front(trials);
+    std::stable_sort(front.begin(), front.end(), [&](size_t a, size_t b) {
+      const double va = trials[a].metric(first.name).value_or(0), vb = trials[b].metric(first.name).value_or(0);
+      return first.maximize ? va > vb : va < vb;
+    });
+    std::set<std::string> taken{space->hash(trials[*best].proposal.arch)};
+    for (size_t i : front)
+      if (static_cast<int64_t>(pareto_members.size()) < cfg.final.pareto &&
+          taken.insert(space->hash(trials[i].proposal.arch)).second)
+        pareto_members.push_back(i);
+  }
+  const double final_share = 1.0 / (1.0 + static_cast<double>(pareto_members.size()));
+
   nlohmann::json final = nullptr;
   if (outcome.status != "interrupted" && !reevaluation_interrupted && final_wanted && best) {
     const Trial& b = trials[*best];
@@ -387,10 +406,11 @@ int run_search(const SearchFlags& f) {
           const double used_s = outcome.elapsed_s + setup_s + after_search_s;
           const double left_s = total_budget_s - used_s;
           const run::EpochFit fit = run::fit_epochs(*space, b.proposal.arch, data, final_train, cfg.final.augment,
-                                                    left_s, cfg.final.min_epochs, cfg.final.max_epochs);
+                                                    left_s * final_share, cfg.final.min_epochs, cfg.final.max_epochs);
           epochs = fit.epochs;
-          time_budget.seconds = total_budget_s - outcome.elapsed_s - setup_s -
-                                std::chrono::duration<double>(std::chrono::steady_clock::now() - search_end).count();
+          time_budget.seconds =
+              final_share * (total_budget_s - outcome.elapsed_s - setup_s -
+                             std::chrono::duration<double>(std::chrono::steady_clock::now() - search_end).count());
           time_budget.reserved = fit.reserved_seconds;
           time_budget.min_epochs = cfg.final.min_epochs;
           time_budget.max_epochs = cfg.final.max_epochs;
@@ -428,6 +448,63 @@ int run_search(const SearchFlags& f) {
         progress.message("final training interrupted; the search results are complete (resume to train again)");
       }
     }
+  }
+  if (final.is_object() && !pareto_members.empty()) {
+    // Each front member as the chosen one was trained: into pareto/trial-N/, kept on resume.
+    nlohmann::json previous = final.value("pareto", nlohmann::json::array());
+    nlohmann::json members = nlohmann::json::array();
+    try {
+      if (remote) run::set_threads(0);
+      const estimate::TrainOptions final_train = cfg.final.apply(cfg.train);
+      for (size_t k = 0; k < pareto_members.size(); ++k) {
+        const Trial& t = trials[pareto_members[k]];
+        const std::string dir = fmt::format("{}/pareto/trial-{}", out, t.id);
+        nlohmann::json kept;
+        for (const auto& p : previous)
+          if (p.value("trial", -1) == t.id && fs::exists(p.value("weights", ""))) kept = p;
+        if (kept.is_object()) {
+          members.push_back(kept);
+          continue;
+        }
+        fs::create_directories(dir);
+        double epochs = cfg.final.epochs;
+        run::TimeBudget time_budget;
+        if (cfg.final.auto_epochs) {
+          const double job_s = outcome.elapsed_s + setup_s +
+                               std::chrono::duration<double>(std::chrono::steady_clock::now() - search_end).count();
+          const double share_s = std::max(0.0, total_budget_s - job_s) / static_cast<double>(pareto_members.size() - k);
+          const run::EpochFit fit = run::fit_epochs(*space, t.proposal.arch, data, final_train, cfg.final.augment,
+                                                    share_s, cfg.final.min_epochs, cfg.final.max_epochs);
+          epochs = fit.epochs;
+          time_budget.seconds = share_s;
+          time_budget.reserved = fit.reserved_seconds;
+          time_budget.min_epochs = cfg.final.min_epochs;
+          time_budget.max_epochs = cfg.final.max_epochs;
+        }
+        progress.message(fmt::format("final.pareto: training front member trial #{} ({} of {})", t.id, k + 1,
+                                     pareto_members.size()));
+        const run::FinalResult r =
+            run::train_final(*space, t.proposal.arch, data, final_train, epochs, cfg.final.augment,
+                             Rng::derive(cfg.seed, fmt::format("final/pareto/{}", t.id)).next(), dir + "/weights.pt",
+                             progress, cfg.final.auto_epochs ? &time_budget : nullptr);
+        nlohmann::json j = r.to_json();
+        j["trial"] = t.id;
+        j["arch"] = space->to_json(t.proposal.arch);
+        nlohmann::json search_metrics;
+        for (const auto& m : cfg.objective.metrics())
+          if (auto v = t.metric(m.name)) search_metrics[m.name] = *v;
+        j["search_metrics"] = search_metrics;
+        run::write_file_atomic(
+            dir + "/arch.json",
+            run::arch_file_json(t.proposal.arch, *space, cfg.space_options, run::task_signature(data.task)).dump(2) +
+                "\n");
+        members.push_back(j);
+        final["pareto"] = members;  // in the summary even if a later member is interrupted
+      }
+    } catch (const run::Interrupted&) {
+      progress.message("final.pareto interrupted; the members trained so far are kept (resume to go on)");
+    }
+    final["pareto"] = members;
   }
   if (const std::string w = flat_results_warning(trials, cfg.objective); !w.empty()) {
     warnings.push_back(w);

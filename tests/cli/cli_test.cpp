@@ -13,7 +13,7 @@ using test::run_nascent;
 using test::TempDir;
 
 TEST(Cli, HelpForEveryCommand) {
-  for (const std::string cmd : {"search", "train", "spaces", "profile", "export", "report"}) {
+  for (const std::string cmd : {"search", "train", "spaces", "profile", "export", "report", "latency-table"}) {
     auto r = run_nascent({cmd, "--help"});
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << cmd;

@@ -4,7 +4,9 @@
 // the search did.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "support/support.h"
 
@@ -75,6 +77,93 @@ TEST(EdgeEndToEnd, LatencyIsMeasuredBoundedAndReported) {
   EXPECT_GT(again, 0.5 * searched - 0.1) << "search " << searched << " ms, profile " << again << " ms";
   // The same network in the same format: the same file size, whatever the weights.
   EXPECT_NEAR(prof["size_mb"].get<double>(), summary["best"]["metrics"]["size_mb"].get<double>(), 0.01);
+}
+
+TEST(EdgeEndToEnd, AKernelTablePredictsAndFrontMembersAreTrained) {
+  TempDir dir;
+  const std::string table = dir.file("table.json");
+  // A small table of the edge space's operations, fitted on 5 networks, checked on 5 others.
+  auto t = run_nascent({"latency-table", "--space", "cnn", "--runtime", "torchscript", "--threads", "1", "--config",
+                        "examples/edge.yaml", "--samples", "12", "--calibrate", "5", "--heldout", "5", "--out", table,
+                        "--quiet"});
+  ASSERT_EQ(t.exit_code, 0) << t.out;
+  const auto made = nlohmann::json::parse(t.out.substr(t.out.find('{')));
+  EXPECT_GT(made["kernels"].get<int>(), 10);
+  EXPECT_EQ(made["calibration_networks"], 5);
+  EXPECT_EQ(made["heldout"]["networks"], 5);
+  const double within = made["heldout"]["kernel_table"]["within_10pct"].get<double>();
+  EXPECT_GE(within, 0.0);
+  EXPECT_LE(within, 1.0);
+  // The table is for one thread: extending it for two is refused, naming the field.
+  auto two = run_nascent({"latency-table", "--space", "cnn", "--threads", "2", "--config", "examples/edge.yaml",
+                          "--samples", "2", "--calibrate", "3", "--out", table, "--quiet"});
+  EXPECT_NE(two.exit_code, 0);
+  EXPECT_NE(two.out.find("threads"), std::string::npos) << two.out;
+  // Only TorchScript operations are tabled.
+  auto cv = run_nascent({"latency-table", "--space", "cnn", "--runtime", "onnx-opencv", "--out", dir.file("cv.json")});
+  EXPECT_NE(cv.exit_code, 0);
+  EXPECT_NE(cv.out.find("--runtime"), std::string::npos) << cv.out;
+
+  // A search that screens with the table and measures what passes, then trains two front
+  // members beside the chosen network.
+  const std::string out = dir.file("edge");
+  auto r = run_nascent({"search",
+                        "--config",
+                        "examples/edge.yaml",
+                        "--out",
+                        out,
+                        "--max-trials",
+                        "6",
+                        "--set",
+                        "task.limit=2000",
+                        "--set",
+                        "budget.time_minutes=0",
+                        "--set",
+                        "final.epochs=0.2",
+                        "--set",
+                        "final.pareto=2",
+                        "--set",
+                        "latency.source=predict+verify",
+                        "--set",
+                        "latency.table=" + table,
+                        "--set",
+                        "objective.constraints=[\"latency_ms <= 5\", \"params <= 100000\"]",
+                        "--set",
+                        "strategy.nsga2.population=4",
+                        "--set",
+                        "strategy.nsga2.offspring=4"});
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  for (const auto& row : test::read_trial_rows(out + "/experiment.db")) {
+    const auto m = nlohmann::json::parse(row.metrics);
+    if (m.value("params", 0.0) > 100000) continue;
+    EXPECT_TRUE(m.contains("latency_ms_predicted")) << row.metrics;
+    if (row.status == "ok") EXPECT_TRUE(m.contains("latency_cv")) << "trained without being measured: " << row.metrics;
+  }
+  const auto summary = nlohmann::json::parse(test::read_file(out + "/summary.json"));
+  const auto& members = summary["final"]["pareto"];
+  ASSERT_TRUE(members.is_array()) << summary["final"].dump();
+  ASSERT_FALSE(members.empty());
+  EXPECT_LE(members.size(), 2u);
+  std::set<int> front;
+  for (const auto& p : summary["pareto"]) front.insert(p["trial"].get<int>());
+  for (const auto& m : members) {
+    EXPECT_NE(m["trial"], summary["final"]["trial"]);
+    EXPECT_TRUE(front.count(m["trial"].get<int>())) << m.dump();
+    // Trained as the chosen one was (0.2 epochs of 2,000 images: the fastest front member may
+    // stay at chance) and tested; its search metrics beside.
+    EXPECT_DOUBLE_EQ(m["epochs"].get<double>(), summary["final"]["epochs"].get<double>());
+    EXPECT_GE(m["test_accuracy"].get<double>(), 0.0);
+    EXPECT_LE(m["test_accuracy"].get<double>(), 1.0);
+    EXPECT_TRUE(m["search_metrics"].contains("latency_ms")) << m.dump();
+    EXPECT_TRUE(std::filesystem::exists(m["weights"].get<std::string>()));
+    EXPECT_TRUE(std::filesystem::exists(m["model"].get<std::string>()));
+  }
+  // A member exports to ONNX from its own directory, as docs/edge.md shows.
+  const std::string member = out + "/pareto/trial-" + std::to_string(members[0]["trial"].get<int>());
+  auto e = run_nascent({"export", "--arch", member + "/arch.json", "--weights", member + "/weights.pt", "--config",
+                        out + "/config.yaml", "--format", "onnx", "--out", dir.file("member.onnx")});
+  ASSERT_EQ(e.exit_code, 0) << e.out;
+  EXPECT_TRUE(std::filesystem::exists(dir.file("member.onnx")));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "nascent/core/error.h"
 #include "nascent/data/dataset.h"
+#include "nascent/estimate/latency_table.h"
 #include "nascent/estimate/profile.h"
 #include "nascent/export/torchscript.h"
 #include "nascent/space/network.h"
@@ -67,16 +68,33 @@ bool measure_deployed(const space::SearchSpace& space, const data::TaskData& dat
                       space::Network& net, const LatencyOptions& latency, const Objective& objective, Evaluation& e) {
   if (latency.enabled) {
     const exporting::InputTransform input = exporting::InputTransform::of(data);
-    if (p.fidelity.width_mult == 1.0) {
-      measure_latency(net, data.task, input, latency).add_to(e.metrics);
-    } else {
+    std::shared_ptr<space::Network> full;
+    if (p.fidelity.width_mult != 1.0) {
       // The deployed network has every channel; building it must not move the generator that
       // initialises and trains the candidate.
       at::Generator gen = at::detail::getDefaultCPUGenerator();
       const at::Tensor state = gen.get_state();
-      std::shared_ptr<space::Network> full = space.build(p.arch, data.task, 1.0);
+      full = space.build(p.arch, data.task, 1.0);
       gen.set_state(state);
-      measure_latency(*full, data.task, input, latency).add_to(e.metrics);
+    }
+    space::Network& deployed = full ? *full : net;
+    if (latency.source == "measure") {
+      measure_latency(deployed, data.task, input, latency).add_to(e.metrics);
+    } else {
+      // The table's prediction; with predict+verify it screens the constraints and the
+      // candidates it lets through are measured.
+      LatencyTable& table = shared_latency_table(latency.table);
+      const double predicted = summarize_kernels(table, deployed, data.task, input).predicted_ms(table);
+      const LatencyResult footprint = measure_footprint(deployed, data.task, input, latency);
+      e.metrics["latency_ms_predicted"] = predicted;
+      e.metrics["latency_ms"] = predicted;
+      e.metrics["size_mb"] = footprint.size_mb;
+      e.metrics["peak_memory_mb"] = footprint.peak_memory_mb;
+      if (latency.source == "predict+verify") {
+        if (reject_on_constraints(objective, e)) return true;
+        const LatencyResult measured = measure_latency(deployed, data.task, input, latency);
+        measured.add_to(e.metrics);
+      }
     }
   }
   return reject_on_constraints(objective, e);

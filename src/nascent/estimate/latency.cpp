@@ -33,6 +33,12 @@ LatencyOptions LatencyOptions::from_config(ConfigSection& s) {
   o.warmup = s.get_int("warmup", o.warmup, 0, 100000);
   o.runs = s.get_int("runs", o.runs, 1, 100000);
   o.repeats = s.get_int("repeats", o.repeats, 1, 1000);
+  o.source = s.get_choice("source", o.source, {"measure", "predict", "predict+verify"});
+  o.table = s.get_string("table", o.table);
+  if (o.source != "measure" && o.table.empty())
+    s.fail("table", "latency.source " + o.source + " needs the file of a `nascent latency-table` table");
+  if (o.source != "measure" && o.runtime != "torchscript")
+    s.fail("source", "predicted latency is for runtime torchscript; runtime is " + o.runtime);
   s.finish();
   return o;
 }
@@ -211,13 +217,14 @@ double weights_bytes(space::Network& net) {
 }
 
 void measure_torchscript(space::Network& net, const Task& task, const exporting::InputTransform& input,
-                         const LatencyOptions& o, LatencyResult& r) {
+                         const LatencyOptions& o, bool timed, LatencyResult& r) {
   // Timed as deployed: the saved file, loaded back, as torch::jit::load gives it to a program.
   std::ostringstream file;
   exporting::trace(net, exporting::example_input(task, 2), input).save(file);
   const std::string bytes = file.str();
   r.size_mb = static_cast<double>(bytes.size()) / kMiB;
   const std::vector<torch::jit::IValue> args{latency_input(task, o.batch_size)};
+  if (!timed) return;
   torch::jit::Module m;
   time_passes(
       [&]() -> std::function<void()> {
@@ -230,7 +237,7 @@ void measure_torchscript(space::Network& net, const Task& task, const exporting:
 }
 
 void measure_onnx_opencv(space::Network& net, const Task& task, const exporting::InputTransform& input,
-                         const LatencyOptions& o, LatencyResult& r) {
+                         const LatencyOptions& o, bool timed, LatencyResult& r) {
   if (task.kind == "text")
     throw TrialFailure("latency.runtime onnx-opencv: OpenCV's DNN module takes no token ids; use torchscript");
   const std::string bytes = exporting::onnx_model(net, task, input);
@@ -238,6 +245,7 @@ void measure_onnx_opencv(space::Network& net, const Task& task, const exporting:
   std::vector<int> shape{static_cast<int>(o.batch_size)};
   for (int64_t d : task.input_shape) shape.push_back(static_cast<int>(d));
   const cv::Mat blob(static_cast<int>(shape.size()), shape.data(), CV_32F, cv::Scalar(0.5));
+  if (!timed) return;
   cv::dnn::Net cvnet;
   time_passes(
       [&]() -> std::function<void()> {
@@ -253,31 +261,20 @@ void measure_onnx_opencv(space::Network& net, const Task& task, const exporting:
 }
 
 void measure_libtorch(space::Network& net, const Task& task, const exporting::InputTransform& input,
-                      const LatencyOptions& o, LatencyResult& r) {
+                      const LatencyOptions& o, bool timed, LatencyResult& r) {
   std::ostringstream file;
   torch::serialize::OutputArchive archive;
   net.save(archive);
   archive.save_to(file);
   r.size_mb = static_cast<double>(file.str().size()) / kMiB;
   // The module itself: its weights stay where they are (nothing to load afresh).
+  if (!timed) return;
   const torch::Tensor x = latency_input(task, o.batch_size);
   time_passes([&]() -> std::function<void()> { return [&] { net.forward(input.apply(x)); }; }, o, r);
 }
 
-}  // namespace
-
-exporting::InputTransform nominal_input_transform(const Task& task) {
-  exporting::InputTransform t;
-  t.kind = task.kind;
-  if ((task.kind == "image" || task.kind == "tabular") && !task.input_shape.empty()) {
-    t.mean.assign(static_cast<size_t>(task.input_shape[0]), 0.5f);
-    t.std.assign(static_cast<size_t>(task.input_shape[0]), 0.25f);
-  }
-  return t;
-}
-
-LatencyResult measure_latency(space::Network& net, const Task& task_in, const exporting::InputTransform& input,
-                              const LatencyOptions& o, int resolution) {
+LatencyResult measure(space::Network& net, const Task& task_in, const exporting::InputTransform& input,
+                      const LatencyOptions& o, int resolution, bool timed) {
   Task task = task_in;
   task.input_shape = input_shape(task_in, resolution);
   LatencyResult r;
@@ -286,11 +283,11 @@ LatencyResult measure_latency(space::Network& net, const Task& task_in, const ex
   RuntimeThreads threads(static_cast<int>(o.threads));
   try {
     if (o.runtime == "torchscript") {
-      measure_torchscript(net, task, input, o, r);
+      measure_torchscript(net, task, input, o, timed, r);
     } else if (o.runtime == "onnx-opencv") {
-      measure_onnx_opencv(net, task, input, o, r);
+      measure_onnx_opencv(net, task, input, o, timed, r);
     } else if (o.runtime == "libtorch") {
-      measure_libtorch(net, task, input, o, r);
+      measure_libtorch(net, task, input, o, timed, r);
     } else {
       throw InternalError("unknown latency runtime " + o.runtime);
     }
@@ -306,6 +303,28 @@ LatencyResult measure_latency(space::Network& net, const Task& task_in, const ex
     throw TrialFailure(fmt::format("latency.runtime {} cannot run this network: {}", o.runtime, e.msg));
   }
   return r;
+}
+
+}  // namespace
+
+exporting::InputTransform nominal_input_transform(const Task& task) {
+  exporting::InputTransform t;
+  t.kind = task.kind;
+  if ((task.kind == "image" || task.kind == "tabular") && !task.input_shape.empty()) {
+    t.mean.assign(static_cast<size_t>(task.input_shape[0]), 0.5f);
+    t.std.assign(static_cast<size_t>(task.input_shape[0]), 0.25f);
+  }
+  return t;
+}
+
+LatencyResult measure_latency(space::Network& net, const Task& task, const exporting::InputTransform& input,
+                              const LatencyOptions& o, int resolution) {
+  return measure(net, task, input, o, resolution, true);
+}
+
+LatencyResult measure_footprint(space::Network& net, const Task& task, const exporting::InputTransform& input,
+                                const LatencyOptions& o, int resolution) {
+  return measure(net, task, input, o, resolution, false);
 }
 
 }  // namespace nascent::estimate

@@ -39,6 +39,12 @@ struct LatencyOptions {
   // Measurements per network: latency_ms is the median of their medians and latency_cv the
   // coefficient of variation between them (the noise of the number, e.g. from training beside it).
   int64_t repeats = 3;
+  // Where latency_ms comes from: measure (every candidate timed), predict (the kernel table at
+  // `table` sums the candidate's operations: milliseconds, not seconds, per candidate, and the
+  // table may come from another machine) or predict+verify (the prediction screens the
+  // constraints; the candidates it lets through are measured, and the measurement counts).
+  std::string source = "measure";
+  std::string table;  // a table from `nascent latency-table`, for predict and predict+verify
 
   static LatencyOptions from_config(ConfigSection& section);
 };
@@ -60,6 +66,10 @@ struct LatencyResult {
 // The input normalisation of an exported model with placeholder statistics (mean 0.5, standard
 // deviation 0.25 per channel or feature): the same operations, for timing without the data.
 exporting::InputTransform nominal_input_transform(const Task& task);
+
+// Size on disk and peak memory alone (latency_ms, p90 and cv left 0): for a predicted latency.
+LatencyResult measure_footprint(space::Network& net, const Task& task, const exporting::InputTransform& input,
+                                const LatencyOptions& options, int resolution = 0);
 
 // Measures `net` (its weights as they are; eval mode while measured, then restored) on inputs of
 // `task`'s shape at `resolution` (0 = the task's own). `input` is the normalisation exported

@@ -222,7 +222,7 @@ TrainResult train_network(space::Network& net, const data::TaskData& data, const
       progress(
           TrainProgress{step + 1, total, static_cast<double>(step + 1) / static_cast<double>(steps_per_epoch), recent});
     }
-    if (replan && step + 1 == steps_per_epoch && total > steps_per_epoch) {
+    if (replan && (step + 1) % steps_per_epoch == 0 && total > step + 1) {
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       const int64_t next = replan(step + 1, secs);
       if (next > step + 1) {

@@ -70,9 +70,9 @@ struct TrainProgress {
 using ProgressFn = std::function<void(const TrainProgress&)>;
 // Called after each full epoch k (1-based) that is not the last; returning true stops training.
 using EpochEndFn = std::function<bool(int64_t epoch)>;
-// Called once, after the first full epoch of a longer training, with the steps done and the
-// seconds they took; returns a new total number of steps (at least one more), or 0 to keep it.
-// The cosine schedule follows the new total from there (time-budgeted final training).
+// Called after every full epoch before the last, with the steps done and the seconds they took;
+// returns a new total number of steps (at least one more), or 0 to keep it. The cosine schedule
+// follows the new total from there (time-budgeted final training).
 using ReplanFn = std::function<int64_t(int64_t steps_done, double seconds)>;
 
 struct TrainResult {

@@ -9,6 +9,7 @@
 
 #include "nascent/core/config.h"
 #include "nascent/core/error.h"
+#include "nascent/estimate/latency_table.h"
 #include "nascent/space/registry.h"
 #include "nascent/strategy/oneshot.h"
 
@@ -48,6 +49,7 @@ FinalOptions FinalOptions::from_config(ConfigSection& sec) {
     o.reevaluate.data_fraction = r.get_double("data_fraction", o.reevaluate.data_fraction, 0.001, 1);
     r.finish();
   }
+  o.pareto = sec.get_int("pareto", o.pareto, 0, 100);
   sec.finish();
   return o;
 }
@@ -141,6 +143,9 @@ ExperimentConfig ExperimentConfig::parse(const nlohmann::json& raw, const std::s
     c.estimator.latency = estimate::LatencyOptions::from_config(l);
     // The section (even empty), or a constraint or objective on latency, turns measuring on.
     c.estimator.latency.enabled = raw.contains("latency") || estimate::objective_needs_latency(c.objective);
+    // A predicting search's table is read now, so a wrong path stops it before any trial.
+    if (c.estimator.latency.enabled && c.estimator.latency.source != "measure")
+      estimate::shared_latency_table(c.estimator.latency.table);
     const bool has_metrics =
         raw.contains("objective") && raw["objective"].is_object() && raw["objective"].contains("metrics");
     c.objective = estimate::estimator_objective(c.estimator, c.objective, has_metrics, file);
@@ -159,6 +164,9 @@ ExperimentConfig ExperimentConfig::parse(const nlohmann::json& raw, const std::s
       else
         c.final.epochs = FinalOptions::kDefaultEpochs;
     }
+    if (c.final.pareto > 0 && c.objective.metrics().size() < 2)
+      throw InputError(file, "final.pareto",
+                       "trains members of the Pareto front of several objective metrics; objective.metrics has one");
     if (c.final.auto_epochs && c.budget.time_minutes <= 0)
       throw InputError(file, "final.epochs",
                        "auto fills what is left of budget.time_minutes (--time-budget), which is not set; give a "

@@ -41,6 +41,10 @@ struct FinalOptions {
   // is the one trained (run/reevaluate.h); top 0 = the search's best as it is.
   int64_t reevaluate_top = 0;
   Fidelity reevaluate = Fidelity::full(3);
+  // final.pareto: with several objective metrics, this many Pareto-optimal architectures besides
+  // the chosen one are trained the same way (best first by the first metric), each into
+  // pareto/trial-N/ with its weights and model.pt; with epochs: auto they share the final time.
+  int64_t pareto = 0;
   static FinalOptions from_config(ConfigSection& section);
   // The training options of the final training: `train` with this section's overrides.
   estimate::TrainOptions apply(estimate::TrainOptions train) const;
