@@ -19,6 +19,7 @@
 #include "nascent/core/error.h"
 #include "nascent/core/objective.h"
 #include "nascent/estimate/profile.h"
+#include "nascent/estimate/rank_correlation.h"
 #include "nascent/export/onnx.h"
 #include "nascent/export/torchscript.h"
 #include "nascent/space/network.h"
@@ -165,12 +166,6 @@ class EvalMode {
   bool was_training_;
 };
 
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 // Times `pass` as configured: per measurement, warm-up passes then `runs` timed ones.
 // `load` is called before each measurement and returns the pass to time: a model loaded afresh
 // lies at other addresses, and how its tensors fall in memory changes a small network's time by
@@ -187,11 +182,11 @@ void time_passes(const std::function<std::function<void()>()>& load, const Laten
       pass();
       ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
-    medians.push_back(median_of(ms));
+    medians.push_back(median(ms));
     all.insert(all.end(), ms.begin(), ms.end());
   }
   std::sort(all.begin(), all.end());
-  r.median_ms = median_of(medians);
+  r.median_ms = median(medians);
   r.p90_ms = all[std::min(all.size() - 1, static_cast<size_t>(0.9 * static_cast<double>(all.size())))];
   double mean = 0;
   for (double v : medians) mean += v;

@@ -20,6 +20,7 @@
 
 #include "nascent/core/error.h"
 #include "nascent/estimate/profile.h"
+#include "nascent/estimate/rank_correlation.h"
 #include "nascent/export/torchscript.h"
 #include "nascent/run/outputs.h"
 #include "nascent/space/network.h"
@@ -31,19 +32,23 @@ using torch::jit::Node;
 using torch::jit::Value;
 
 std::string this_machine() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line, model = "unknown CPU";
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const size_t colon = line.find(':');
-      if (colon != std::string::npos) {
-        model = line.substr(colon + 1);
-        model.erase(0, model.find_first_not_of(" \t"));
+  // Read once: a search asks for every kernel missing from its table.
+  static const std::string machine = [] {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line, model = "unknown CPU";
+    while (std::getline(in, line)) {
+      if (line.rfind("model name", 0) == 0) {
+        const size_t colon = line.find(':');
+        if (colon != std::string::npos) {
+          model = line.substr(colon + 1);
+          model.erase(0, model.find_first_not_of(" \t"));
+        }
+        break;
       }
-      break;
     }
-  }
-  return fmt::format("{} x{}", model, std::max(1u, std::thread::hardware_concurrency()));
+    return fmt::format("{} x{}", model, std::max(1u, std::thread::hardware_concurrency()));
+  }();
+  return machine;
 }
 
 nlohmann::json LatencyTable::to_json() const {
@@ -244,12 +249,6 @@ TracedKernels trace_kernels(space::Network& net, const Task& task, const exporti
   return out;
 }
 
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 // The kernel's time in its own graph function, as the interpreter runs it in a deployed model.
 // Where the tensors lie in memory changes a small operation's time by up to 2x here (one 1x1
 // convolution: 35 or 56 us, depending on its allocation), and a deployed model meets a different
@@ -272,7 +271,7 @@ double time_kernel(const Kernel& k) {
       const double t = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       if (i >= kWarmup) ms.push_back(t);
     }
-    sum += median_of(ms);
+    sum += median(ms);
   }
   return sum / kRounds;
 }
@@ -373,7 +372,7 @@ void fit_latency_table(LatencyTable& table, const std::vector<KernelSummary>& ne
     std::vector<double> ratios;
     for (size_t i = 0; i < x.size(); ++i) ratios.push_back(std::exp(y[i] - x[i]));
     table.exponent = 1;
-    table.scale = median_of(ratios);
+    table.scale = median(ratios);
   } else {
     table.exponent = std::clamp(sxy / sxx, 0.5, 2.0);
     table.scale = std::exp(my - table.exponent * mx);

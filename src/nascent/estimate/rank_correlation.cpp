@@ -23,6 +23,13 @@ std::vector<double> average_ranks(const std::vector<double>& v) {
   return rank;
 }
 
+double median(std::vector<double> v) {
+  NASCENT_CHECK(!v.empty(), "median of no values");
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 double spearman(const std::vector<double>& a, const std::vector<double>& b) {
   NASCENT_CHECK(a.size() == b.size() && a.size() >= 2, "spearman needs two equal-length samples of 2 or more");
   const std::vector<double> ra = average_ranks(a), rb = average_ranks(b);
