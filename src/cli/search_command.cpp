@@ -367,6 +367,11 @@ int run_search(const SearchFlags& f) {
         pareto_members.push_back(i);
   }
   const double final_share = 1.0 / (1.0 + static_cast<double>(pareto_members.size()));
+  const int final_ranks =
+      run::mpi::size() > 1
+          ? static_cast<int>(cfg.final.ranks == 0 ? run::mpi::size()
+                                                  : std::min<int64_t>(cfg.final.ranks, run::mpi::size()))
+          : 1;
 
   nlohmann::json final = nullptr;
   if (outcome.status != "interrupted" && !reevaluation_interrupted && final_wanted && best) {
@@ -392,12 +397,14 @@ int run_search(const SearchFlags& f) {
       }
     } else {
       try {
-        if (remote) run::set_threads(0);  // the workers are idle now: use every core
+        // The workers are idle now: use every core, or with final.ranks each rank its share.
+        if (remote) run::set_threads(final_ranks > 1 ? mpi_threads(cfg.run) : 0);
         const uint64_t seed = Rng::derive(cfg.seed, "final").next();
         const estimate::TrainOptions final_train = cfg.final.apply(cfg.train);
         double epochs = cfg.final.epochs;
         nlohmann::json split;
         run::TimeBudget time_budget;
+        double time_budget_step_s = 0;
         if (cfg.final.auto_epochs) {
           // The search's time (over every session of a resumed run), this process's set-up and the
           // re-evaluation.
@@ -412,6 +419,7 @@ int run_search(const SearchFlags& f) {
               final_share * (total_budget_s - outcome.elapsed_s - setup_s -
                              std::chrono::duration<double>(std::chrono::steady_clock::now() - search_end).count());
           time_budget.reserved = fit.reserved_seconds;
+          time_budget_step_s = fit.step_seconds;
           time_budget.min_epochs = cfg.final.min_epochs;
           time_budget.max_epochs = cfg.final.max_epochs;
           split = {{"budget_s", total_budget_s},  {"search_s", outcome.elapsed_s}, {"setup_s", setup_s},
@@ -430,11 +438,46 @@ int run_search(const SearchFlags& f) {
                                         cfg.final.max_epochs)
                           : ""));
         }
-        run::FinalResult r =
-            run::train_final(*space, b.proposal.arch, data, final_train, epochs, cfg.final.augment, seed,
-                             out + "/weights.pt", progress, cfg.final.auto_epochs ? &time_budget : nullptr);
+        // final.ranks under mpirun: rank 0 and worker ranks train together, each on its share of
+        // every batch, at the threads per rank the search used. The reference for the speed-up
+        // is rank 0 alone at those threads, timed (by fit_epochs) before the group starts.
+        std::unique_ptr<run::mpi::TrainingGroup> group;
+        double one_rank_step_s = 0;
+        if (final_ranks > 1) {
+          one_rank_step_s = cfg.final.auto_epochs
+                                ? time_budget_step_s
+                                : run::fit_epochs(*space, b.proposal.arch, data, final_train, cfg.final.augment, 60,
+                                                  cfg.final.min_epochs, cfg.final.max_epochs)
+                                      .step_seconds;
+          group = std::make_unique<run::mpi::TrainingGroup>(nlohmann::json{{"arch", space->to_json(b.proposal.arch)},
+                                                                           {"epochs", epochs},
+                                                                           {"augment", cfg.final.augment},
+                                                                           {"seed", std::to_string(seed)},
+                                                                           {"replans", cfg.final.auto_epochs}},
+                                                            final_ranks);
+        }
+        run::FinalResult r = run::train_final(
+            *space, b.proposal.arch, data, final_train, epochs, cfg.final.augment, seed, out + "/weights.pt", progress,
+            cfg.final.auto_epochs ? &time_budget : nullptr, group ? &group->parallel() : nullptr);
+        group.reset();
         final = r.to_json();
         final["trial"] = b.id;
+        if (final_ranks > 1) {
+          // Measured: the group's training speed against rank 0 alone.
+          const double examples = static_cast<double>(data.train.size() + data.val.size());
+          const double batch = static_cast<double>(std::min<int64_t>(final_train.batch_size, data.train.size()));
+          const double group_ips = r.epochs * examples / std::max(1e-9, r.train_seconds);
+          const double one_ips = batch / std::max(1e-9, one_rank_step_s);
+          final["data_parallel"] = {{"ranks", final_ranks},
+                                    {"threads_per_rank", mpi_threads(cfg.run)},
+                                    {"images_per_s", group_ips},
+                                    {"one_rank_images_per_s", one_ips},
+                                    {"speedup", group_ips / one_ips}};
+          progress.message(fmt::format(
+              "data-parallel final training: {} ranks x {} threads, {:.0f} images/s against {:.0f} for rank 0 "
+              "alone ({:.2f}x)",
+              final_ranks, mpi_threads(cfg.run), group_ips, one_ips, group_ips / one_ips));
+        }
         if (reevaluation.is_object()) final["reevaluation"] = reevaluation;
         if (!split.is_null()) {
           split["final_s"] = r.train_seconds;

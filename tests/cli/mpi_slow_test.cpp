@@ -260,5 +260,57 @@ TEST(Mpi, AKillStormOfTwentyKill9sOfAnyRankEndsWithTheTrialsOfAnUninterruptedRun
   expect_same_trials(dir.file("ref/experiment.db"), db, 14);
 }
 
+// final.ranks: the final training split over MPI ranks (each trains on its share of every batch,
+// gradients summed) ends where one process training on the whole batches ends, with all three
+// ranks or with two of them (the third waits). An MLP without dropout or BatchNorm, so that the
+// only differences are the rounding of sums (BatchNorm would normalise each share by itself).
+TEST(Mpi, FinalTrainingOverRanksEndsWhereOneProcessEnds) {
+  test::TempDir dir;
+  test::write_file(dir.file("mlp.yaml"), R"(seed: 3
+task: {dataset: fashion-mnist, val_fraction: 0.1, limit: 3000}
+space: {name: mlp, mlp: {layers: [1, 2], widths: [32, 64], activations: [relu, gelu], dropouts: [0.0], norms: [none, layer]}}
+strategy: {name: random}
+fidelity: {epochs: 0.5, data_fraction: 0.5}
+objective: {metrics: [{name: val_accuracy, direction: max}]}
+train: {batch_size: 64}
+budget: {max_trials: 1}
+final: {epochs: 3}
+)");
+  const std::vector<std::string> args = {"search", "--config", dir.file("mlp.yaml")};
+  std::vector<std::string> one = args;
+  one.insert(one.end(), {"--out", dir.file("one")});
+  ASSERT_EQ(test::run_nascent(one).exit_code, 0);
+  const auto alone = nlohmann::json::parse(test::read_file(dir.file("one/summary.json"))).at("final");
+  EXPECT_FALSE(alone.contains("data_parallel"));
+  for (const std::string ranks : {"all", "2"}) {
+    std::vector<std::string> shared = args;
+    shared.insert(shared.end(), {"--set", "final.ranks=" + ranks, "--out", dir.file("mpi" + ranks)});
+    ASSERT_EQ(std::system(mpirun(shared, dir.file("mpi" + ranks + ".log")).c_str()), 0)
+        << test::read_file(dir.file("mpi" + ranks + ".log"));
+    const auto f = nlohmann::json::parse(test::read_file(dir.file("mpi" + ranks + "/summary.json"))).at("final");
+    EXPECT_EQ(f.at("data_parallel").at("ranks").get<int>(), ranks == "all" ? 3 : 2);
+    EXPECT_GT(f.at("data_parallel").at("images_per_s").get<double>(), 0);
+    EXPECT_EQ(f.at("trial"), alone.at("trial"));
+    EXPECT_DOUBLE_EQ(f.at("epochs").get<double>(), 3.0);
+    EXPECT_NEAR(f.at("train_loss").get<double>(), alone.at("train_loss").get<double>(), 1e-3) << ranks;
+    EXPECT_NEAR(f.at("test_loss").get<double>(), alone.at("test_loss").get<double>(), 1e-3) << ranks;
+    EXPECT_NEAR(f.at("test_accuracy").get<double>(), alone.at("test_accuracy").get<double>(), 2e-3) << ranks;
+    EXPECT_NE(test::read_file(dir.file("mpi" + ranks + ".log")).find("data-parallel over"), std::string::npos);
+  }
+  // A time-budgeted job: rank 0 re-plans the epochs after each one and the other ranks follow
+  // its plan (a disagreement would hang the job in a sum).
+  std::vector<std::string> budgeted = args;
+  budgeted.insert(budgeted.end(), {"--time-budget", "0.5", "--set", "final.epochs=auto", "--set", "final.ranks=all",
+                                   "--set", "final.max_epochs=1000", "--out", dir.file("budget")});
+  ASSERT_EQ(std::system(mpirun(budgeted, dir.file("budget.log")).c_str()), 0)
+      << test::read_file(dir.file("budget.log"));
+  const auto f = nlohmann::json::parse(test::read_file(dir.file("budget/summary.json"))).at("final");
+  EXPECT_EQ(f.at("data_parallel").at("ranks").get<int>(), 3);
+  EXPECT_GT(f.at("epochs").get<double>(), 1.0);
+  EXPECT_LT(f.at("time_split").at("job_s").get<double>(), 0.5 * 60 * 1.2) << f.dump();
+  EXPECT_NE(test::read_file(dir.file("budget.log")).find("epochs fit the budget"), std::string::npos)
+      << test::read_file(dir.file("budget.log"));
+}
+
 }  // namespace
 }  // namespace nascent

@@ -17,23 +17,13 @@
 #include "nascent/export/torchscript.h"
 #include "nascent/space/cnn.h"
 #include "nascent/space/network.h"
+#include "plain_cnn.h"
 #include "support/support.h"
 
 namespace nascent::estimate {
 namespace {
 
-// Plain networks of `width` channels: stem and stage 1 at 28x28, stage 2 at 14x14, `blocks` each.
-space::CnnSpace cnn_space(int64_t width, int64_t blocks = 1) {
-  space::CnnOptions so;
-  so.stems = {width};
-  so.widths = {{width}, {width}};
-  so.blocks = {blocks};
-  so.kinds = {"plain"};
-  so.downsamples = {"stride"};
-  so.se = {"no"};
-  so.activations = {"relu"};
-  return space::CnnSpace(so);
-}
+using test_nets::plain_cnn_space;
 
 std::shared_ptr<space::Network> net_of(const space::CnnSpace& space, const Task& task) {
   Rng rng(1);
@@ -60,7 +50,7 @@ TEST(LatencyTable, ANetworksOperationsAreTimedOnceAndSumToMoreForALargerNetwork)
   const data::TaskData& d = test::fashion_task(200);
   const auto input = exporting::InputTransform::of(d);
   LatencyTable table = empty_table();
-  const space::CnnSpace small_space = cnn_space(8);
+  const space::CnnSpace small_space = plain_cnn_space(8);
   auto small = net_of(small_space, d.task);
   const KernelSummary first = summarize_kernels(table, *small, d.task, input);
   // Convolutions, batch norms, activations, pooling, the head: several kernels, all timed now.
@@ -78,7 +68,7 @@ TEST(LatencyTable, ANetworksOperationsAreTimedOnceAndSumToMoreForALargerNetwork)
   EXPECT_EQ(again.timed_now, 0);
   EXPECT_DOUBLE_EQ(again.kernel_sum_ms, first.kernel_sum_ms);
   // 64 channels and three blocks per stage: more and larger kernels.
-  const space::CnnSpace large_space = cnn_space(64, 3);
+  const space::CnnSpace large_space = plain_cnn_space(64, 3);
   auto large = net_of(large_space, d.task);
   const KernelSummary big = summarize_kernels(table, *large, d.task, input);
   EXPECT_GT(big.kernels, first.kernels);
@@ -94,7 +84,7 @@ TEST(LatencyTable, TheFitPredictsAMeasuredNetworkItWasNotFittedOn) {
   std::vector<double> measured;
   for (const auto& [width, blocks] :
        std::vector<std::pair<int64_t, int64_t>>{{8, 1}, {16, 2}, {32, 1}, {48, 3}, {64, 2}}) {
-    const space::CnnSpace s = cnn_space(width, blocks);
+    const space::CnnSpace s = plain_cnn_space(width, blocks);
     auto net = net_of(s, d.task);
     sums.push_back(summarize_kernels(table, *net, d.task, input));
     measured.push_back(measure_latency(*net, d.task, input, quick()).median_ms);
@@ -102,7 +92,7 @@ TEST(LatencyTable, TheFitPredictsAMeasuredNetworkItWasNotFittedOn) {
   fit_latency_table(table, sums, measured);
   EXPECT_EQ(table.calibration_networks, 5);
   EXPECT_GT(table.scale, 0);
-  const space::CnnSpace s = cnn_space(40, 2);
+  const space::CnnSpace s = plain_cnn_space(40, 2);
   auto net = net_of(s, d.task);
   const double predicted = summarize_kernels(table, *net, d.task, input).predicted_ms(table);
   const double actual = measure_latency(*net, d.task, input, quick()).median_ms;
@@ -115,7 +105,7 @@ TEST(LatencyTable, ATableOfAnotherMachineNamesTheKernelItLacks) {
   const data::TaskData& d = test::fashion_task(200);
   const auto input = exporting::InputTransform::of(d);
   LatencyTable table = empty_table();
-  const space::CnnSpace small_space = cnn_space(8);
+  const space::CnnSpace small_space = plain_cnn_space(8);
   auto small = net_of(small_space, d.task);
   summarize_kernels(table, *small, d.task, input);
   // Written and read back: the same table. A table from elsewhere cannot time what it lacks.
@@ -127,7 +117,7 @@ TEST(LatencyTable, ATableOfAnotherMachineNamesTheKernelItLacks) {
   EXPECT_EQ(other.kernel_ms, table.kernel_ms);
   EXPECT_FALSE(other.timeable_here());
   EXPECT_NO_THROW(summarize_kernels(other, *small, d.task, input));
-  const space::CnnSpace wide_space = cnn_space(24);
+  const space::CnnSpace wide_space = plain_cnn_space(24);
   auto wide = net_of(wide_space, d.task);
   try {
     summarize_kernels(other, *wide, d.task, input);
@@ -147,7 +137,7 @@ TEST(LatencyTable, ATableOfAnotherMachineNamesTheKernelItLacks) {
 
 TEST(LatencyTable, PredictScreensAndVerifyMeasuresWithoutMovingTheGenerator) {
   const data::TaskData& d = test::fashion_task(300);
-  const space::CnnSpace space = cnn_space(16);
+  const space::CnnSpace space = plain_cnn_space(16);
   LatencyTable table = empty_table();
   auto net = net_of(space, d.task);
   torch::manual_seed(7);

@@ -17,23 +17,13 @@
 #include "nascent/export/torchscript.h"
 #include "nascent/space/cnn.h"
 #include "nascent/space/network.h"
+#include "plain_cnn.h"
 #include "support/support.h"
 
 namespace nascent::estimate {
 namespace {
 
-// A plain network of `width` channels throughout: stem and first stage at 28x28, second at 14x14.
-space::CnnSpace cnn_space(int64_t width) {
-  space::CnnOptions so;
-  so.stems = {width};
-  so.widths = {{width}, {width}};
-  so.blocks = {1};
-  so.kinds = {"plain"};
-  so.downsamples = {"stride"};
-  so.se = {"no"};
-  so.activations = {"relu"};
-  return space::CnnSpace(so);
-}
+using test_nets::plain_cnn_space;
 
 std::shared_ptr<space::Network> cnn_net(const space::CnnSpace& space, const Task& task) {
   Rng rng(1);
@@ -59,7 +49,7 @@ LatencyOptions quick(const std::string& runtime) {
 
 TEST(Latency, EveryRuntimeMeasuresTimeSizeAndMemory) {
   const data::TaskData& d = test::fashion_task(200);
-  const space::CnnSpace space = cnn_space(16);
+  const space::CnnSpace space = plain_cnn_space(16);
   auto net = cnn_net(space, d.task);
   const auto input = exporting::InputTransform::of(d);
   for (const std::string runtime : {"torchscript", "onnx-opencv", "libtorch"}) {
@@ -80,7 +70,7 @@ TEST(Latency, EveryRuntimeMeasuresTimeSizeAndMemory) {
 TEST(Latency, LargerNetworksAndBatchesCostMore) {
   const data::TaskData& d = test::fashion_task(200);
   const auto input = exporting::InputTransform::of(d);
-  const space::CnnSpace narrow_space = cnn_space(8), wide_space = cnn_space(96);
+  const space::CnnSpace narrow_space = plain_cnn_space(8), wide_space = plain_cnn_space(96);
   auto narrow = cnn_net(narrow_space, d.task), wide = cnn_net(wide_space, d.task);
   LatencyOptions o = quick("torchscript");
   o.runs = 9;
@@ -103,7 +93,7 @@ TEST(Latency, LargerNetworksAndBatchesCostMore) {
 
 TEST(Latency, MeasuringLeavesTheNetworkThreadsAndGeneratorAsTheyWere) {
   const data::TaskData& d = test::fashion_task(200);
-  const space::CnnSpace space = cnn_space(8);
+  const space::CnnSpace space = plain_cnn_space(8);
   auto net = cnn_net(space, d.task);
   net->train();
   torch::set_num_threads(2);
@@ -138,7 +128,7 @@ TEST(Latency, ConfigSectionIsCheckedAndObjectivesTurnItOn) {
 
 TEST(Latency, AConstraintRejectsACandidateBeforeTraining) {
   const data::TaskData& d = test::fashion_task(300);
-  const space::CnnSpace space = cnn_space(16);
+  const space::CnnSpace space = plain_cnn_space(16);
   Rng rng(1);
   Proposal p{space.sample(rng), Fidelity{1, 0.5, 0, 1}, nlohmann::json::object()};
   TrainOptions train;

@@ -5,6 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "nascent/core/rng.h"
 #include "nascent/data/dataset.h"
@@ -151,6 +155,96 @@ TEST(Trainer, ClassWeightsAndTheBalancedSamplerLiftTheMinorityRecall) {
   t.sampler = "balanced";
   const double sampled = minority_recall(t);
   EXPECT_GT(sampled, 0.5);
+}
+
+// Processes training together through a shared sum; here threads of one process stand in for
+// MPI ranks (tests/cli/mpi_slow_test.cpp runs the real thing), summing in arrival order.
+class ThreadSum {
+ public:
+  explicit ThreadSum(int n) : n_(n) {}
+  void sum(float* v, int64_t count) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    const int64_t generation = generation_;
+    if (arrived_ == 0)
+      partial_.assign(v, v + count);
+    else
+      for (int64_t i = 0; i < count; ++i) partial_[static_cast<size_t>(i)] += v[i];
+    if (++arrived_ == n_) {
+      total_ = partial_;
+      arrived_ = 0;
+      ++generation_;
+      done_.notify_all();
+    } else {
+      done_.wait(lock, [&] { return generation_ != generation; });
+    }
+    std::copy(total_.begin(), total_.end(), v);
+  }
+
+ private:
+  int n_;
+  int arrived_ = 0;
+  int64_t generation_ = 0;
+  std::vector<float> partial_, total_;
+  std::mutex mutex_;
+  std::condition_variable done_;
+};
+
+// Two or three processes that each train on their share of every batch take the steps one
+// process takes on the whole batch: the same shuffle, the same augmentation of each example
+// (shifts, flips and cutout drawn for the whole batch), the shares' mean losses weighted by
+// their sizes (50 = 17 + 17 + 16 with three), and rank 0's weights for everybody at the start
+// (the others start from other weights here).
+TEST(Trainer, DataParallelSharesTrainAsOneProcessOnTheWholeBatch) {
+  const data::TaskData& d = test::fashion_task(1000);
+  TrainOptions t;
+  t.batch_size = 50;
+  t.augment = true;
+  t.cutout = 6;
+  t.label_smoothing = 0.1;
+  auto one = one_layer_mlp(d.task, 24);
+  const TrainResult alone = train_network(*one, d, d.train, Fidelity::full(2), t, 7, 0);
+  for (int size : {2, 3}) {
+    std::vector<std::shared_ptr<space::Network>> nets;
+    for (int r = 0; r < size; ++r) {
+      nets.push_back(one_layer_mlp(d.task, 24));
+      torch::NoGradGuard no_grad;
+      if (r > 0)
+        for (auto& p : nets.back()->parameters()) p.add_(0.1 * static_cast<double>(r));
+    }
+    ThreadSum shared(size);
+    std::vector<TrainResult> results(static_cast<size_t>(size));
+    std::vector<std::thread> ranks;
+    for (int r = 0; r < size; ++r) {
+      ranks.emplace_back([&, r] {
+        DataParallel dp;
+        dp.rank = r;
+        dp.size = size;
+        dp.sum = [&shared](float* v, int64_t n) { shared.sum(v, n); };
+        results[static_cast<size_t>(r)] = train_network(*nets[static_cast<size_t>(r)], d, d.train, Fidelity::full(2), t,
+                                                        7, 0, nullptr, nullptr, nullptr, &dp);
+      });
+    }
+    for (auto& th : ranks) th.join();
+    const auto expected = one->parameters();
+    for (int r = 0; r < size; ++r) {
+      const auto got = nets[static_cast<size_t>(r)]->parameters();
+      ASSERT_EQ(got.size(), expected.size());
+      for (size_t i = 0; i < got.size(); ++i)
+        EXPECT_LT((got[i] - expected[i]).abs().max().item<double>(), 1e-4) << size << " ranks, rank " << r;
+      EXPECT_EQ(results[static_cast<size_t>(r)].steps, alone.steps);
+      EXPECT_NEAR(results[static_cast<size_t>(r)].train_loss, alone.train_loss, 1e-4);
+    }
+  }
+  // What the test would see if the shares were not weighted: the gradient of a sum of means.
+  // (Guards the tolerance above: a wrong step moves the weights far more than 1e-4.)
+  auto doubled = one_layer_mlp(d.task, 24);
+  TrainOptions twice = t;
+  twice.lr *= 2;
+  train_network(*doubled, d, d.train, Fidelity::full(2), twice, 7, 0);
+  double far = 0;
+  for (size_t i = 0; i < one->parameters().size(); ++i)
+    far = std::max(far, (doubled->parameters()[i] - one->parameters()[i]).abs().max().item<double>());
+  EXPECT_GT(far, 1e-2);
 }
 
 }  // namespace

@@ -82,5 +82,20 @@ TEST(EstimatorConfig, BadValuesAreInputErrorsNamingTheField) {
   EXPECT_NE(error_of(raw).find("'val_accuracy' is never measured by estimator proxy:synflow"), std::string::npos);
 }
 
+// final.ranks: all or a number of ranks; other values are errors naming the field.
+TEST(ExperimentConfigParse, FinalRanksTakesAllOrANumber) {
+  nlohmann::json raw;
+  EXPECT_EQ(ExperimentConfig::parse(base(), "exp.yaml").final.ranks, 1);
+  raw = base();
+  raw["final"] = {{"ranks", "all"}};
+  EXPECT_EQ(ExperimentConfig::parse(raw, "exp.yaml").final.ranks, 0);
+  raw["final"] = {{"ranks", 3}};
+  EXPECT_EQ(ExperimentConfig::parse(raw, "exp.yaml").final.ranks, 3);
+  raw["final"] = {{"ranks", "every"}};
+  EXPECT_NE(error_of(raw).find("final.ranks"), std::string::npos) << error_of(raw);
+  raw["final"] = {{"ranks", 0}};
+  EXPECT_NE(error_of(raw).find("final.ranks"), std::string::npos) << error_of(raw);
+}
+
 }  // namespace
 }  // namespace nascent::run

@@ -102,6 +102,50 @@ TEST(Store, FindResultMatchesArchitectureAndFidelity) {
   EXPECT_FALSE(store->find_result(proposal(space, 8).arch, t.proposal.fidelity));
 }
 
+TEST(Store, GroupedWritesCommitTogetherAndAFailedOneRollsTheGroupBack) {
+  TempDir dir;
+  space::ChainSpace space;
+  {
+    auto store = Store::create(dir.file("e.db"), nlohmann::json::object(), 0, space);
+    // A told result and the next ask, in one commit.
+    Trial t;
+    t.proposal = proposal(space, 1);
+    t.id = store->begin_trial(t.proposal, {{"i", 1}}, "inline");
+    auto group = store->group_writes();
+    t.status = TrialStatus::kOk;
+    t.metrics["val_accuracy"] = 0.5;
+    store->finish_trial(t, {{"i", "told 1"}}, 1);
+    store->begin_trial(proposal(space, 2), {{"i", "asked 2"}}, "inline");
+    // Before the group's commit, another connection (a resume after kill -9) sees neither write.
+    {
+      auto other = Store::open_read_only(dir.file("e.db"), space);
+      const auto seen = other->trials();
+      ASSERT_EQ(seen.size(), 1u);
+      EXPECT_EQ(seen[0].status, TrialStatus::kRunning);
+    }
+    group->commit();
+    // A group dropped without commit (the process failed) writes nothing.
+    {
+      auto dropped = store->group_writes();
+      store->begin_trial(proposal(space, 3), {{"i", "asked 3"}}, "inline");
+    }
+    // A grouped write that failed (a finish for a trial that does not exist) rolls back the
+    // whole group, and says so at the commit.
+    auto failing = store->group_writes();
+    store->begin_trial(proposal(space, 4), {{"i", "asked 4"}}, "inline");
+    Trial missing = t;
+    missing.id = 99;
+    EXPECT_THROW(store->finish_trial(missing, {{"i", "told 99"}}, 2), InternalError);
+    EXPECT_THROW(failing->commit(), InternalError);
+  }
+  auto store = Store::open(dir.file("e.db"), space);
+  const auto trials = store->trials();
+  ASSERT_EQ(trials.size(), 2u);
+  EXPECT_EQ(trials[0].status, TrialStatus::kOk);
+  EXPECT_EQ(trials[1].status, TrialStatus::kRunning);
+  EXPECT_EQ((*store->strategy_state())["i"], "asked 2");
+}
+
 TEST(Store, CreateRefusesAnExistingExperimentAndOpenNeedsOne) {
   TempDir dir;
   space::ChainSpace space;

@@ -23,14 +23,18 @@ torch::Tensor resize_images(const torch::Tensor& x, int resolution) {
 
 namespace {
 
-// Random shifts of up to 2 pixels (zero fill) and horizontal flips, per example.
-torch::Tensor augment(const torch::Tensor& x, Rng& rng) {
+// Random shifts of up to 2 pixels (zero fill) and horizontal flips, per example. x holds rows
+// [first, first + x.size(0)) of a batch of `batch` examples: the draws are those of the whole
+// batch, so a data-parallel share is augmented as that part of the batch would be.
+torch::Tensor augment(const torch::Tensor& x, Rng& rng, int64_t batch, int64_t first) {
   const int64_t b = x.size(0), h = x.size(2), w = x.size(3);
   std::vector<float> theta(static_cast<size_t>(b) * 6);
-  for (int64_t i = 0; i < b; ++i) {
+  for (int64_t j = 0; j < batch; ++j) {
     const float flip = rng.below(2) ? -1.f : 1.f;
     const float dx = 2.f * static_cast<float>(rng.between(-2, 2)) / static_cast<float>(w);
     const float dy = 2.f * static_cast<float>(rng.between(-2, 2)) / static_cast<float>(h);
+    const int64_t i = j - first;
+    if (i < 0 || i >= b) continue;
     float* t = &theta[static_cast<size_t>(i) * 6];
     t[0] = flip;
     t[1] = 0;
@@ -49,13 +53,16 @@ torch::Tensor augment(const torch::Tensor& x, Rng& rng) {
 }
 
 // Cutout (DeVries & Taylor 2017): one size x size square per image, centred anywhere (so it may
-// be clipped at the border), set to zero, which after normalisation is the data's mean.
-torch::Tensor cutout(const torch::Tensor& x, int64_t size, Rng& rng) {
+// be clipped at the border), set to zero, which after normalisation is the data's mean. Rows
+// [first, first + x.size(0)) of a batch of `batch`, as augment().
+torch::Tensor cutout(const torch::Tensor& x, int64_t size, Rng& rng, int64_t batch, int64_t first) {
   const int64_t b = x.size(0), h = x.size(2), w = x.size(3);
   std::vector<int64_t> cy(b), cx(b);
-  for (int64_t i = 0; i < b; ++i) {
-    cy[i] = rng.between(0, h - 1);
-    cx[i] = rng.between(0, w - 1);
+  for (int64_t j = 0; j < batch; ++j) {
+    const int64_t y = rng.between(0, h - 1), x0 = rng.between(0, w - 1);
+    if (j < first || j >= first + b) continue;
+    cy[j - first] = y;
+    cx[j - first] = x0;
   }
   auto ys = torch::arange(h, torch::kInt64).view({1, h, 1});
   auto xs = torch::arange(w, torch::kInt64).view({1, 1, w});
@@ -64,6 +71,31 @@ torch::Tensor cutout(const torch::Tensor& x, int64_t size, Rng& rng) {
   // [b, h, w]: true inside the square
   auto inside = (ys >= y0) & (ys < y0 + size) & (xs >= x0) & (xs < x0 + size);
   return x.masked_fill(inside.unsqueeze(1), 0.0);
+}
+
+// Every floating-point tensor of `tensors` (undefined ones count as zeros), summed over the
+// processes of `dp` into one buffer and back; `extra` floats ride along after them.
+void sum_over_processes(std::vector<torch::Tensor>& tensors, const DataParallel& dp, std::vector<float>& extra) {
+  int64_t n = 0;
+  for (const auto& t : tensors) n += t.defined() ? t.numel() : 0;
+  torch::Tensor flat = torch::empty({n + static_cast<int64_t>(extra.size())}, torch::kFloat32);
+  int64_t at = 0;
+  for (const auto& t : tensors) {
+    if (!t.defined()) continue;
+    flat.slice(0, at, at + t.numel()).copy_(t.reshape({-1}));
+    at += t.numel();
+  }
+  float* p = flat.data_ptr<float>();
+  std::copy(extra.begin(), extra.end(), p + n);
+  dp.sum(p, flat.numel());
+  at = 0;
+  torch::NoGradGuard no_grad;
+  for (auto& t : tensors) {
+    if (!t.defined()) continue;
+    t.copy_(flat.slice(0, at, at + t.numel()).view(t.sizes()));
+    at += t.numel();
+  }
+  std::copy(p + n, p + n + static_cast<int64_t>(extra.size()), extra.begin());
 }
 
 // Logits [batch, classes] against labels [batch], or, for language modelling, logits
@@ -100,8 +132,10 @@ TrainOptions TrainOptions::from_config(ConfigSection& sec) {
 
 TrainResult train_network(space::Network& net, const data::TaskData& data, const data::Split& train, const Fidelity& f,
                           const TrainOptions& o, uint64_t seed, uint64_t subset_seed, const ProgressFn& progress,
-                          const EpochEndFn& on_epoch, const ReplanFn& replan) {
+                          const EpochEndFn& on_epoch, const ReplanFn& replan, const DataParallel* parallel) {
   const auto t0 = std::chrono::steady_clock::now();
+  const DataParallel* dp = parallel && parallel->size > 1 ? parallel : nullptr;
+  NASCENT_CHECK(!dp || (!on_epoch && dp->sum), "data-parallel training takes no on_epoch and needs a sum");
   Rng rng = Rng::derive(seed, "train");
   // The data fraction keeps a fixed subset, so every trial at that fidelity sees the same data.
   const int64_t n_all = train.size();
@@ -118,6 +152,27 @@ TrainResult train_network(space::Network& net, const data::TaskData& data, const
   int64_t total =
       std::max<int64_t>(1, static_cast<int64_t>(std::ceil(f.epochs * static_cast<double>(steps_per_epoch))));
   const int64_t warmup = static_cast<int64_t>(o.warmup_fraction * static_cast<double>(total));
+  // This process's share of every batch (all of it without data parallelism).
+  const int64_t first = dp ? bs * dp->rank / dp->size : 0;
+  const int64_t share = dp ? bs * (dp->rank + 1) / dp->size - first : bs;
+  // Rank 0's weights and buffers for every process: at the start, and after every epoch (a sum
+  // over processes need not round the same way on each of them, so their copies could drift apart).
+  auto take_rank0_weights = [&] {
+    std::vector<torch::Tensor> state;
+    for (auto& p : net.parameters()) state.push_back(p.data());
+    for (auto& b : net.buffers())
+      if (b.is_floating_point()) state.push_back(b);
+    if (dp->rank != 0)
+      for (auto& t : state) t.zero_();
+    std::vector<float> none;
+    sum_over_processes(state, *dp, none);
+  };
+  if (dp) {
+    NASCENT_CHECK(share > 0, fmt::format("a batch of {} cannot be shared by {} processes", bs, dp->size));
+    take_rank0_weights();
+  }
+  std::vector<torch::Tensor> params = net.parameters();
+  std::vector<float> extra(2);  // rides with the gradients: the loss, the stop request
 
   std::unique_ptr<torch::optim::Optimizer> opt;
   if (o.optimizer == "adamw") {
@@ -191,25 +246,40 @@ TrainResult train_network(space::Network& net, const data::TaskData& data, const
       lr = 0.5 * o.lr * (1.0 + std::cos(M_PI * p));
     }
     set_lr(lr);
-    auto idx = torch::from_blob(order.data() + in_epoch * bs, {bs}, torch::kInt64);
+    auto idx = torch::from_blob(order.data() + in_epoch * bs + first, {share}, torch::kInt64);
     torch::Tensor x = data::normalize(train.x.index_select(0, idx), data);
     torch::Tensor y = train.y.index_select(0, idx);
     x = resize_images(x, f.resolution);
     if (o.augment && x.dim() == 4) {
-      x = augment(x, rng);
-      if (o.cutout > 0) x = cutout(x, o.cutout, rng);
+      x = augment(x, rng, bs, first);
+      if (o.cutout > 0) x = cutout(x, o.cutout, rng, bs, first);
     }
     opt->zero_grad();
     net.set_training_progress(static_cast<double>(step) / static_cast<double>(total));
     torch::Tensor logits = net.forward(x);
     torch::Tensor loss = torch::nn::functional::cross_entropy(flat_logits(logits), y.reshape({-1}), ls);
-    const double lv = loss.item<double>();
-    if (!std::isfinite(lv)) throw TrialFailure(fmt::format("loss became {} at step {} of {}", lv, step + 1, total));
+    double lv = loss.item<double>();
+    if (!dp && !std::isfinite(lv))
+      throw TrialFailure(fmt::format("loss became {} at step {} of {}", lv, step + 1, total));
     // Training-only heads (DARTS' auxiliary tower) add their weighted loss; the reported loss
     // stays the main head's, comparable across networks with and without them.
     for (const auto& aux : net.take_auxiliary_outputs())
       loss = loss + aux.weight * torch::nn::functional::cross_entropy(flat_logits(aux.logits), y.reshape({-1}), ls);
-    loss.backward();
+    if (dp) {
+      // The mean over the whole batch: each share's mean weighted by its size, summed.
+      const double weight = static_cast<double>(share) / static_cast<double>(bs);
+      (loss * weight).backward();
+      std::vector<torch::Tensor> grads;
+      for (const auto& p : params) grads.push_back(p.grad());
+      extra[0] = static_cast<float>(lv * weight);
+      extra[1] = dp->rank == 0 && dp->stop_requested && dp->stop_requested() ? 1.f : 0.f;
+      sum_over_processes(grads, *dp, extra);
+      lv = extra[0];
+      if (!std::isfinite(lv)) throw TrialFailure(fmt::format("loss became {} at step {} of {}", lv, step + 1, total));
+      if (extra[1] > 0 && dp->stopped) dp->stopped();
+    } else {
+      loss.backward();
+    }
     if (o.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net.parameters(), o.grad_clip);
     opt->step();
     recent = recent_n < 20 ? (recent * recent_n + lv) / (recent_n + 1) : 0.95 * recent + 0.05 * lv;
@@ -222,9 +292,18 @@ TrainResult train_network(space::Network& net, const data::TaskData& data, const
       progress(
           TrainProgress{step + 1, total, static_cast<double>(step + 1) / static_cast<double>(steps_per_epoch), recent});
     }
-    if (replan && (step + 1) % steps_per_epoch == 0 && total > step + 1) {
+    if (dp && (step + 1) % steps_per_epoch == 0 && total > step + 1) {
+      // Buffers too: BatchNorm's running statistics are rank 0's until the end averages them.
+      take_rank0_weights();
+    }
+    if ((replan || (dp && dp->replans)) && (step + 1) % steps_per_epoch == 0 && total > step + 1) {
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      const int64_t next = replan(step + 1, secs);
+      int64_t next = replan && (!dp || dp->rank == 0) ? replan(step + 1, secs) : 0;
+      if (dp) {  // rank 0's plan for everybody (exact in a float up to 2^24 steps)
+        float plan = dp->rank == 0 ? static_cast<float>(next) : 0.f;
+        dp->sum(&plan, 1);
+        next = std::llround(plan);
+      }
       if (next > step + 1) {
         total = next;
         last_epoch_from = std::max<int64_t>(0, total - steps_per_epoch);
@@ -237,6 +316,15 @@ TrainResult train_network(space::Network& net, const data::TaskData& data, const
       r.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       return r;
     }
+  }
+  if (dp) {
+    // BatchNorm's running statistics: the mean over the processes.
+    std::vector<torch::Tensor> stats;
+    for (auto& b : net.buffers())
+      if (b.is_floating_point()) stats.push_back(b);
+    std::vector<float> none;
+    sum_over_processes(stats, *dp, none);
+    for (auto& b : stats) b.div_(static_cast<double>(dp->size));
   }
   r.steps = total;
   r.train_loss = last_epoch_sum / static_cast<double>(std::max<int64_t>(1, last_epoch_count));

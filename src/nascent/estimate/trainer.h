@@ -75,6 +75,27 @@ using EpochEndFn = std::function<bool(int64_t epoch)>;
 // follows the new total from there (time-budgeted final training).
 using ReplanFn = std::function<int64_t(int64_t steps_done, double seconds)>;
 
+// Data-parallel training (final.ranks): `size` processes call train_network with the same
+// arguments and seed. Each draws the batch one process would draw (same shuffle, same
+// augmentation) and trains on its share of it, rows [rank*b/size, (rank+1)*b/size); the
+// gradients, weighted by share, are summed over the processes before every step, so every
+// process takes the step one process would take on the whole batch and the weights stay equal.
+// BatchNorm normalises each share by its own statistics (as PyTorch's DistributedDataParallel
+// without SyncBatchNorm does); the running statistics are averaged over the processes at the
+// end. Only rank 0 re-plans the steps (the others follow its plan) and may ask to stop.
+struct DataParallel {
+  int rank = 0;
+  int size = 1;
+  // Sums `count` floats element-wise over the processes, in place; every process calls it at the
+  // same points with the same count.
+  std::function<void(float* values, int64_t count)> sum;
+  // Rank 0's stop request (Ctrl-C), polled every step and shared with the others, who then all
+  // call `stopped` (it throws).
+  std::function<bool()> stop_requested;
+  std::function<void()> stopped;
+  bool replans = false;  // rank 0 passes a ReplanFn; every process must know it does
+};
+
 struct TrainResult {
   double train_loss = 0;  // mean loss over the last epoch's worth of steps
   double train_seconds = 0;
@@ -86,10 +107,11 @@ struct TrainResult {
 // Trains `net` on `train` at fidelity f (epochs, data_fraction, resolution). `subset_seed` fixes
 // which examples a data fraction keeps (the same for every trial); `seed` drives shuffling and
 // augmentation. Throws TrialFailure on a non-finite loss. on_epoch may stop training early.
+// With `parallel` (size > 1) the processes train together (DataParallel; no on_epoch).
 TrainResult train_network(space::Network& net, const data::TaskData& data, const data::Split& train, const Fidelity& f,
                           const TrainOptions& o, uint64_t seed, uint64_t subset_seed,
                           const ProgressFn& progress = nullptr, const EpochEndFn& on_epoch = nullptr,
-                          const ReplanFn& replan = nullptr);
+                          const ReplanFn& replan = nullptr, const DataParallel* parallel = nullptr);
 
 // Bilinear resize of images [N, C, H, W] to resolution x resolution; 0 or other inputs pass through.
 torch::Tensor resize_images(const torch::Tensor& x, int resolution);

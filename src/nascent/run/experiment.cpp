@@ -50,6 +50,13 @@ FinalOptions FinalOptions::from_config(ConfigSection& sec) {
     r.finish();
   }
   o.pareto = sec.get_int("pareto", o.pareto, 0, 100);
+  if (sec.has("ranks") && sec.node()["ranks"].is_string()) {
+    if (sec.get_string("ranks", "") != "all")
+      sec.fail("ranks", "expected all or a number of MPI ranks (1 = rank 0 alone)");
+    o.ranks = 0;
+  } else {
+    o.ranks = sec.get_int("ranks", o.ranks, 1, 1000000);
+  }
   sec.finish();
   return o;
 }

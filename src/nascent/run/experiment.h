@@ -45,6 +45,9 @@ struct FinalOptions {
   // the chosen one are trained the same way (best first by the first metric), each into
   // pareto/trial-N/ with its weights and model.pt; with epochs: auto they share the final time.
   int64_t pareto = 0;
+  // final.ranks: under mpirun, the final training is data-parallel over this many ranks (rank 0
+  // and the first worker ranks; estimate::DataParallel); 0 = all of them, 1 = rank 0 alone.
+  int64_t ranks = 1;
   static FinalOptions from_config(ConfigSection& section);
   // The training options of the final training: `train` with this section's overrides.
   estimate::TrainOptions apply(estimate::TrainOptions train) const;

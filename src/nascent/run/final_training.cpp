@@ -144,14 +144,19 @@ EpochFit fit_epochs(const space::SearchSpace& space, const Arch& arch, const dat
 
 FinalResult train_final(const space::SearchSpace& space, const Arch& arch, const data::TaskData& data,
                         estimate::TrainOptions options, double epochs, bool augment, uint64_t seed,
-                        const std::string& weights_path, ProgressReporter& progress, const TimeBudget* budget) {
+                        const std::string& weights_path, ProgressReporter& progress, const TimeBudget* budget,
+                        const estimate::DataParallel* parallel) {
+  const bool worker = parallel && parallel->rank != 0;
+  if (worker) budget = nullptr;  // rank 0 plans for the group
   torch::manual_seed(seed);
   auto net = space.build(arch, data.task, 1.0);
   const estimate::Profile prof = estimate::profile_network(*net, data.task);
   options.augment = augment;
   const data::Split train = data::join(data.train, data.val);
-  progress.message(fmt::format("final training: {} epochs on {} examples, {} parameters, {:.1f} MFLOPs", epochs,
-                               train.size(), prof.params, prof.flops / 1e6));
+  const bool shared = parallel && parallel->size > 1;
+  progress.message(fmt::format("final training: {} epochs on {} examples, {} parameters, {:.1f} MFLOPs{}", epochs,
+                               train.size(), prof.params, prof.flops / 1e6,
+                               shared ? fmt::format(", data-parallel over {} MPI ranks", parallel->size) : ""));
   const int64_t steps_per_epoch = std::max<int64_t>(1, train.size() / std::min(options.batch_size, train.size()));
   estimate::ReplanFn replan;
   if (budget) {
@@ -181,15 +186,23 @@ FinalResult train_final(const space::SearchSpace& space, const Arch& arch, const
   const auto tr = estimate::train_network(
       *net, data, train, Fidelity::full(epochs), options, seed, data.split_seed,
       [&](const estimate::TrainProgress& p) {
-        check_stop();
+        if (!shared) check_stop();  // a group stops together, through parallel->stop_requested
         progress.training("final", p, /*log_epochs=*/true);
       },
-      nullptr, replan);
+      nullptr, replan, parallel);
+  if (worker) {
+    FinalResult r;
+    r.epochs = static_cast<double>(tr.steps) / static_cast<double>(steps_per_epoch);
+    r.train_loss = tr.train_loss;
+    r.train_seconds = tr.train_seconds;
+    return r;
+  }
   const auto ev = estimate::evaluate_network(*net, data, data.test, 0, options.eval_batch_size);
   progress.clear_bar();
   FinalResult r;
-  r.epochs = budget ? std::round(static_cast<double>(tr.steps) / static_cast<double>(steps_per_epoch) * 100.0) / 100.0
-                    : epochs;
+  r.epochs = budget || shared
+                 ? std::round(static_cast<double>(tr.steps) / static_cast<double>(steps_per_epoch) * 100.0) / 100.0
+                 : epochs;
   r.test_accuracy = ev.accuracy;
   r.test_loss = ev.loss;
   if (ev.classes) {

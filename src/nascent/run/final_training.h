@@ -62,10 +62,13 @@ struct TimeBudget {
   double reserved = 0;  // of which the test pass and the model export
   double min_epochs = 1, max_epochs = 200;
 };
+// With `parallel` (final.ranks; estimate::DataParallel), every process of the group calls this
+// with the same arguments; rank 0 alone re-plans, tests, saves and reports (the other ranks
+// return after training with epochs, train_loss and train_seconds).
 FinalResult train_final(const space::SearchSpace& space, const Arch& arch, const data::TaskData& data,
                         estimate::TrainOptions options, double epochs, bool augment, uint64_t seed,
-                        const std::string& weights_path, ProgressReporter& progress,
-                        const TimeBudget* budget = nullptr);
+                        const std::string& weights_path, ProgressReporter& progress, const TimeBudget* budget = nullptr,
+                        const estimate::DataParallel* parallel = nullptr);
 
 // Writes the TorchScript model of `arch` with the trained weights in `weights_path` to
 // `model_path` (for a final training that ended before model.pt existed); returns "" on success,

@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <stdexcept>
 #include <thread>
 
 #include "nascent/core/error.h"
+#include "nascent/estimate/trainer.h"
 #include "nascent/run/interrupt.h"
 #include "nascent/run/process_executor.h"
 #include "nascent/space/space.h"
@@ -20,6 +22,7 @@ constexpr int kTagConfig = 1;   // rank 0 -> worker: {"config": ..., "threads": 
 constexpr int kTagRequest = 2;  // rank 0 -> worker: a worker_request line
 constexpr int kTagResult = 3;   // worker -> rank 0: a result line
 constexpr int kTagStop = 4;     // rank 0 -> worker: exit
+constexpr int kTagFinal = 5;    // rank 0 -> worker: join a data-parallel final training
 
 bool g_initialised = false;
 bool g_workers_released = false;
@@ -62,7 +65,48 @@ void wait_for_rank0() {
   }
 }
 
+// A group's stop (rank 0's Ctrl-C), on a worker rank: the training ends, the worker waits for
+// rank 0's next message.
+struct GroupStopped : std::runtime_error {
+  GroupStopped() : std::runtime_error("the final training was stopped by rank 0") {}
+};
+
+estimate::DataParallel group_parallel(MPI_Comm comm) {
+  estimate::DataParallel dp;
+  MPI_Comm_rank(comm, &dp.rank);
+  MPI_Comm_size(comm, &dp.size);
+  dp.sum = [comm](float* values, int64_t count) {
+    NASCENT_CHECK(count <= INT32_MAX, "data-parallel sum: too many values for one MPI message");
+    MPI_Allreduce(MPI_IN_PLACE, values, static_cast<int>(count), MPI_FLOAT, MPI_SUM, comm);
+  };
+  return dp;
+}
+
 }  // namespace
+
+struct TrainingGroup::State {
+  MPI_Comm comm = MPI_COMM_NULL;
+  estimate::DataParallel parallel;
+};
+
+TrainingGroup::TrainingGroup(const nlohmann::json& request, int ranks) : state_(std::make_unique<State>()) {
+  NASCENT_CHECK(rank() == 0 && ranks >= 1 && ranks <= size(), "a training group is started by rank 0");
+  nlohmann::json r = request;
+  r["ranks"] = ranks;
+  const std::string msg = r.dump();
+  for (int w = 1; w < size(); ++w) send_string(msg, w, kTagFinal);
+  MPI_Comm_split(MPI_COMM_WORLD, 0, 0, &state_->comm);
+  state_->parallel = group_parallel(state_->comm);
+  state_->parallel.replans = request.value("replans", false);
+  state_->parallel.stop_requested = [] { return stop_requested(); };
+  state_->parallel.stopped = [] { throw Interrupted(); };
+}
+
+TrainingGroup::~TrainingGroup() {
+  if (state_->comm != MPI_COMM_NULL) MPI_Comm_free(&state_->comm);
+}
+
+const estimate::DataParallel& TrainingGroup::parallel() const { return state_->parallel; }
 
 int init(int* argc, char*** argv) {
   const bool launched = std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMI_SIZE") || std::getenv("PMIX_RANK");
@@ -173,6 +217,27 @@ int worker_loop() {
     wait_for_rank0();
     const std::string req = recv_string(0, &tag, nullptr);
     if (tag == kTagStop) return 0;
+    if (tag == kTagFinal) {
+      const auto r = nlohmann::json::parse(req);
+      MPI_Comm comm = MPI_COMM_NULL;
+      MPI_Comm_split(MPI_COMM_WORLD, rank() < r.at("ranks").get<int>() ? 0 : MPI_UNDEFINED, rank(), &comm);
+      if (comm == MPI_COMM_NULL) continue;  // not in the group: wait for rank 0
+      estimate::DataParallel dp = group_parallel(comm);
+      dp.replans = r.value("replans", false);
+      dp.stopped = [] { throw GroupStopped(); };
+      try {
+        session.train_final_share(r, dp);
+      } catch (const GroupStopped&) {
+      } catch (const TrialFailure&) {
+        // A non-finite loss is seen by every rank at once (the loss is summed): rank 0 reports it.
+      } catch (const std::exception& e) {
+        // Anything else leaves the others waiting in a sum: end the job (a resume trains again).
+        fmt::print(stderr, "nascent: mpi rank {}: final training failed: {}\n", rank(), e.what());
+        abort(1);
+      }
+      MPI_Comm_free(&comm);
+      continue;
+    }
     send_string(session.handle(req), 0, kTagResult);
   }
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <deque>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -12,6 +13,9 @@
 
 namespace nascent::space {
 class SearchSpace;
+}
+namespace nascent::estimate {
+struct DataParallel;
 }
 
 namespace nascent::run::mpi {
@@ -44,6 +48,24 @@ class MpiExecutor : public Executor {
   std::vector<bool> busy_;     // per worker rank (index = rank - 1)
   std::vector<Trial> trials_;  // the trial each worker is evaluating
   std::deque<std::pair<Trial, uint64_t>> queue_;
+};
+
+// Data-parallel final training (final.ranks): rank 0 hands `request` ({arch, epochs, augment,
+// seed, replans}: WorkerSession::train_final_share) to every worker rank, and ranks 1 ..
+// `ranks` - 1 join rank 0 in a communicator of their own; parallel() sums over it
+// (estimate::DataParallel). Rank 0 then calls train_final with parallel(); the group ends (its
+// communicator is freed) when this object goes.
+class TrainingGroup {
+ public:
+  TrainingGroup(const nlohmann::json& request, int ranks);
+  ~TrainingGroup();
+  TrainingGroup(const TrainingGroup&) = delete;
+  TrainingGroup& operator=(const TrainingGroup&) = delete;
+  const estimate::DataParallel& parallel() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
 };
 
 // Worker ranks: receive the config, then evaluate requests until told to stop. Returns the exit code.

@@ -17,7 +17,9 @@
 #include "nascent/data/dataset.h"
 #include "nascent/estimate/estimator.h"
 #include "nascent/run/experiment.h"
+#include "nascent/run/final_training.h"
 #include "nascent/run/interrupt.h"
+#include "nascent/run/progress.h"
 #include "nascent/space/space.h"
 #include "nascent/store/store.h"
 
@@ -262,6 +264,14 @@ std::string WorkerSession::handle(const std::string& request) {
   const nlohmann::json res = {
       {"trial", req.at("trial")}, {"status", to_string(e.status)}, {"reason", e.reason}, {"metrics", metrics}};
   return res.dump();
+}
+
+void WorkerSession::train_final_share(const nlohmann::json& request, const estimate::DataParallel& parallel) {
+  const Arch arch = state_->space->from_json(request.at("arch"), "final training request");
+  ProgressReporter quiet(stdout, true);
+  train_final(*state_->space, arch, state_->data, state_->cfg.final.apply(state_->cfg.train),
+              request.at("epochs").get<double>(), request.at("augment").get<bool>(),
+              std::stoull(request.at("seed").get<std::string>()), "", quiet, nullptr, &parallel);
 }
 
 int run_worker(const std::string& run_dir, int threads) {

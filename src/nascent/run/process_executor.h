@@ -21,6 +21,10 @@ namespace nascent::space {
 class SearchSpace;
 }
 
+namespace nascent::estimate {
+struct DataParallel;
+}
+
 namespace nascent::run {
 
 struct ProcessExecutorOptions {
@@ -72,6 +76,9 @@ class WorkerSession {
   WorkerSession(const nlohmann::json& config, const std::string& source, int threads);
   ~WorkerSession();
   std::string handle(const std::string& request);
+  // An MPI worker rank's part of a data-parallel final training (final.ranks): `request` is
+  // rank 0's {arch, epochs, augment, seed}; the training options are this config's.
+  void train_final_share(const nlohmann::json& request, const estimate::DataParallel& parallel);
 
  private:
   struct State;

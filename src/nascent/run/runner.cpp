@@ -171,11 +171,25 @@ RunOutcome Runner::run() {
   int64_t consecutive_rejections = 0;
   bool too_many_rejections = false;
 
+  std::unique_ptr<store::Transaction> group;  // the open group of writes (tell_and_ask below)
+  auto commit_group = [&] {
+    if (!group) return;
+    timed(spent_in.store, [&] { group->commit(); });
+    group.reset();
+  };
+  double last_ask_s = 1;  // the first ask counts as slow: its time is not known yet
+
   auto fill = [&] {
     while (!too_many_rejections && static_cast<int64_t>(outstanding.size()) < window) {
       if (counted + static_cast<int64_t>(outstanding.size()) >= options_.max_trials) break;
       if (out_of_time() || stop_requested()) break;
+      // After a slow ask (or before the first) what was told is committed before asking, and the
+      // writes that follow commit one by one: a strategy that trains to propose (a supernet, a
+      // model) records events while it asks, and a kill during the ask must lose nothing.
+      if (last_ask_s > 0.02) commit_group();
+      const double ask_from = spent_in.ask;
       std::optional<Proposal> p = timed(spent_in.ask, [&] { return strategy_.ask(); });
+      last_ask_s = spent_in.ask - ask_from;
       if (!p) break;
       Trial t;
       t.proposal = *p;
@@ -278,11 +292,32 @@ RunOutcome Runner::run() {
     }
   };
 
+  // The results told in one pass and the trials asked after them are written in one SQLite
+  // transaction (group commit), committed before any new trial is handed out, so every told
+  // result is on disk before the next trial starts. Only asks that took under 20 ms last time are
+  // inside a group (fill() above); an ask that throws (Ctrl-C) keeps what was written before it.
+  auto tell_and_ask = [&](auto&& work) {
+    group = timed(spent_in.store, [&] { return store_.group_writes(); });
+    try {
+      work();
+    } catch (...) {
+      // Keep what was written before the throw (unless a write itself failed: then the group
+      // rolls back, and the original error is the one reported).
+      try {
+        commit_group();
+      } catch (...) {
+      }
+      group.reset();
+      throw;
+    }
+    commit_group();
+  };
+
   std::string status = "done";
   try {
-    fill();
+    tell_and_ask(fill);
     while (true) {
-      tell_in_order();
+      tell_and_ask(tell_in_order);
       if (too_many_rejections) {
         status = "exhausted";
         break;

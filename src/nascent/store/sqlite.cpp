@@ -132,18 +132,40 @@ std::string Statement::column_text(int i) const {
 }
 bool Statement::column_null(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
 
-Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Database& db) : db_(db), outer_(db.transaction_depth_ == 0) {
+  if (outer_) {
+    db_.exec("BEGIN IMMEDIATE");
+    db_.rollback_only_ = false;
+  }
+  ++db_.transaction_depth_;
+}
+
 Transaction::~Transaction() {
-  if (!done_) {
-    try {
-      db_.exec("ROLLBACK");
-    } catch (...) {
-    }
+  if (done_) return;
+  --db_.transaction_depth_;
+  if (!outer_) {
+    db_.rollback_only_ = true;
+    return;
+  }
+  try {
+    db_.exec("ROLLBACK");
+  } catch (...) {
   }
 }
+
 void Transaction::commit() {
+  NASCENT_CHECK(!done_, "a transaction committed twice");
+  if (!outer_) {
+    done_ = true;
+    --db_.transaction_depth_;
+    return;
+  }
+  // On a throw the destructor rolls back.
+  if (db_.rollback_only_)
+    throw InternalError(db_.path() + ": a write grouped in this transaction failed; the group is rolled back");
   db_.exec("COMMIT");
   done_ = true;
+  --db_.transaction_depth_;
 }
 
 }  // namespace nascent::store

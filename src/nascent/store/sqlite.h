@@ -32,8 +32,11 @@ class Database {
   [[noreturn]] void fail(const std::string& what) const;
 
  private:
+  friend class Transaction;
   std::string path_;
   sqlite3* db_ = nullptr;
+  int transaction_depth_ = 0;   // open Transactions (nested ones join the outermost)
+  bool rollback_only_ = false;  // a nested Transaction ended without commit
 };
 
 class Statement {
@@ -63,15 +66,21 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
-// BEGIN IMMEDIATE ... COMMIT; rolls back if destroyed without commit().
+// BEGIN IMMEDIATE ... COMMIT; rolls back if destroyed without commit(). A Transaction opened
+// while another is open on the same connection joins it: its commit() waits for the outer one's
+// (one COMMIT, one fsync for a group of writes), and if it ends without commit() the outer one
+// rolls everything back and its commit() throws.
 class Transaction {
  public:
   explicit Transaction(Database& db);
   ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
   void commit();
 
  private:
   Database& db_;
+  bool outer_ = false;
   bool done_ = false;
 };
 

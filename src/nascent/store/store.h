@@ -58,6 +58,11 @@ class Store {
   ExperimentInfo info() const;
   void set_status(const std::string& status);
 
+  // Groups the writes until the returned transaction's commit() into one SQLite transaction: one
+  // commit (one fsync with synchronous=FULL) for the results a search tells in one pass and the
+  // trials it asks after them, instead of one per write (bench/scale).
+  std::unique_ptr<Transaction> group_writes() { return std::make_unique<Transaction>(*db_); }
+
   // Records a new running trial and the strategy state after its ask, atomically. Returns its id.
   int64_t begin_trial(const Proposal& p, const nlohmann::json& strategy_state, const std::string& worker);
   // Records a finished trial, the strategy state after its tell and the elapsed search time,
