@@ -23,13 +23,8 @@
 namespace nascent::estimate {
 namespace {
 
+using test_nets::plain_cnn_net;
 using test_nets::plain_cnn_space;
-
-std::shared_ptr<space::Network> net_of(const space::CnnSpace& space, const Task& task) {
-  Rng rng(1);
-  torch::manual_seed(0);
-  return space.build(space.sample(rng), task, 1.0);
-}
 
 LatencyTable empty_table() {
   LatencyTable t;
@@ -51,7 +46,7 @@ TEST(LatencyTable, ANetworksOperationsAreTimedOnceAndSumToMoreForALargerNetwork)
   const auto input = exporting::InputTransform::of(d);
   LatencyTable table = empty_table();
   const space::CnnSpace small_space = plain_cnn_space(8);
-  auto small = net_of(small_space, d.task);
+  auto small = plain_cnn_net(small_space, d.task);
   const KernelSummary first = summarize_kernels(table, *small, d.task, input);
   // Convolutions, batch norms, activations, pooling, the head: several kernels, all timed now.
   EXPECT_GE(first.kernels, 6);
@@ -69,7 +64,7 @@ TEST(LatencyTable, ANetworksOperationsAreTimedOnceAndSumToMoreForALargerNetwork)
   EXPECT_DOUBLE_EQ(again.kernel_sum_ms, first.kernel_sum_ms);
   // 64 channels and three blocks per stage: more and larger kernels.
   const space::CnnSpace large_space = plain_cnn_space(64, 3);
-  auto large = net_of(large_space, d.task);
+  auto large = plain_cnn_net(large_space, d.task);
   const KernelSummary big = summarize_kernels(table, *large, d.task, input);
   EXPECT_GT(big.kernels, first.kernels);
   EXPECT_GT(big.kernel_sum_ms, 3 * first.kernel_sum_ms);
@@ -85,7 +80,7 @@ TEST(LatencyTable, TheFitPredictsAMeasuredNetworkItWasNotFittedOn) {
   for (const auto& [width, blocks] :
        std::vector<std::pair<int64_t, int64_t>>{{8, 1}, {16, 2}, {32, 1}, {48, 3}, {64, 2}}) {
     const space::CnnSpace s = plain_cnn_space(width, blocks);
-    auto net = net_of(s, d.task);
+    auto net = plain_cnn_net(s, d.task);
     sums.push_back(summarize_kernels(table, *net, d.task, input));
     measured.push_back(measure_latency(*net, d.task, input, quick()).median_ms);
   }
@@ -93,7 +88,7 @@ TEST(LatencyTable, TheFitPredictsAMeasuredNetworkItWasNotFittedOn) {
   EXPECT_EQ(table.calibration_networks, 5);
   EXPECT_GT(table.scale, 0);
   const space::CnnSpace s = plain_cnn_space(40, 2);
-  auto net = net_of(s, d.task);
+  auto net = plain_cnn_net(s, d.task);
   const double predicted = summarize_kernels(table, *net, d.task, input).predicted_ms(table);
   const double actual = measure_latency(*net, d.task, input, quick()).median_ms;
   // Loose on purpose (a loaded test machine); bench/latency_predictor.sh measures the accuracy.
@@ -106,7 +101,7 @@ TEST(LatencyTable, ATableOfAnotherMachineNamesTheKernelItLacks) {
   const auto input = exporting::InputTransform::of(d);
   LatencyTable table = empty_table();
   const space::CnnSpace small_space = plain_cnn_space(8);
-  auto small = net_of(small_space, d.task);
+  auto small = plain_cnn_net(small_space, d.task);
   summarize_kernels(table, *small, d.task, input);
   // Written and read back: the same table. A table from elsewhere cannot time what it lacks.
   test::TempDir dir;
@@ -118,7 +113,7 @@ TEST(LatencyTable, ATableOfAnotherMachineNamesTheKernelItLacks) {
   EXPECT_FALSE(other.timeable_here());
   EXPECT_NO_THROW(summarize_kernels(other, *small, d.task, input));
   const space::CnnSpace wide_space = plain_cnn_space(24);
-  auto wide = net_of(wide_space, d.task);
+  auto wide = plain_cnn_net(wide_space, d.task);
   try {
     summarize_kernels(other, *wide, d.task, input);
     FAIL() << "a missing kernel was not reported";
@@ -139,7 +134,7 @@ TEST(LatencyTable, PredictScreensAndVerifyMeasuresWithoutMovingTheGenerator) {
   const data::TaskData& d = test::fashion_task(300);
   const space::CnnSpace space = plain_cnn_space(16);
   LatencyTable table = empty_table();
-  auto net = net_of(space, d.task);
+  auto net = plain_cnn_net(space, d.task);
   torch::manual_seed(7);
   const torch::Tensor expected = torch::rand({4});
   torch::manual_seed(7);

@@ -23,12 +23,8 @@
 namespace nascent::estimate {
 namespace {
 
+using test_nets::plain_cnn_net;
 using test_nets::plain_cnn_space;
-
-std::shared_ptr<space::Network> cnn_net(const space::CnnSpace& space, const Task& task) {
-  Rng rng(1);
-  return space.build(space.sample(rng), task, 1.0);
-}
 
 double weights_mb(space::Network& net) {
   double bytes = 0;
@@ -50,7 +46,7 @@ LatencyOptions quick(const std::string& runtime) {
 TEST(Latency, EveryRuntimeMeasuresTimeSizeAndMemory) {
   const data::TaskData& d = test::fashion_task(200);
   const space::CnnSpace space = plain_cnn_space(16);
-  auto net = cnn_net(space, d.task);
+  auto net = plain_cnn_net(space, d.task);
   const auto input = exporting::InputTransform::of(d);
   for (const std::string runtime : {"torchscript", "onnx-opencv", "libtorch"}) {
     SCOPED_TRACE(runtime);
@@ -71,7 +67,7 @@ TEST(Latency, LargerNetworksAndBatchesCostMore) {
   const data::TaskData& d = test::fashion_task(200);
   const auto input = exporting::InputTransform::of(d);
   const space::CnnSpace narrow_space = plain_cnn_space(8), wide_space = plain_cnn_space(96);
-  auto narrow = cnn_net(narrow_space, d.task), wide = cnn_net(wide_space, d.task);
+  auto narrow = plain_cnn_net(narrow_space, d.task), wide = plain_cnn_net(wide_space, d.task);
   LatencyOptions o = quick("torchscript");
   o.runs = 9;
   const LatencyResult n = measure_latency(*narrow, d.task, input, o), w = measure_latency(*wide, d.task, input, o);
@@ -94,7 +90,7 @@ TEST(Latency, LargerNetworksAndBatchesCostMore) {
 TEST(Latency, MeasuringLeavesTheNetworkThreadsAndGeneratorAsTheyWere) {
   const data::TaskData& d = test::fashion_task(200);
   const space::CnnSpace space = plain_cnn_space(8);
-  auto net = cnn_net(space, d.task);
+  auto net = plain_cnn_net(space, d.task);
   net->train();
   torch::set_num_threads(2);
   torch::manual_seed(7);

@@ -1,9 +1,14 @@
 // Plain 3x3 conv networks for the latency tests (tests/estimate/latency*_test.cpp).
 #pragma once
 
-#include <cstdint>
+#include <torch/torch.h>
 
+#include <cstdint>
+#include <memory>
+
+#include "nascent/core/rng.h"
 #include "nascent/space/cnn.h"
+#include "nascent/space/network.h"
 
 namespace nascent::estimate::test_nets {
 
@@ -19,6 +24,13 @@ inline space::CnnSpace plain_cnn_space(int64_t width, int64_t blocks = 1) {
   so.se = {"no"};
   so.activations = {"relu"};
   return space::CnnSpace(so);
+}
+
+// The space's one network for `task`, with weights from torch seed 0.
+inline std::shared_ptr<space::Network> plain_cnn_net(const space::CnnSpace& space, const Task& task) {
+  Rng rng(1);
+  torch::manual_seed(0);
+  return space.build(space.sample(rng), task, 1.0);
 }
 
 }  // namespace nascent::estimate::test_nets
